@@ -241,6 +241,12 @@ std::vector<const Job*> JobBook::runnable() const {
   return out;
 }
 
+void JobBook::for_each_runnable(const std::function<bool(const Job&)>& visit) const {
+  for (const auto& key : runnable_) {
+    if (!visit(jobs_.at(std::get<3>(key)))) return;
+  }
+}
+
 std::vector<const Job*> JobBook::active() const {
   std::vector<const Job*> out;
   for (const auto& id : active_) out.push_back(&jobs_.at(id));

@@ -100,6 +100,9 @@ class JobBook {
   // RUNNABLE jobs in scheduling order: queue priority (high first), then
   // schedulingPriority (high first), then submission order.
   std::vector<const Job*> runnable() const;
+  // The same order, visited until `visit` returns false (the scheduler stops
+  // once the nodes are full, without copying a long queue).
+  void for_each_runnable(const std::function<bool(const Job&)>& visit) const;
   // Records a placement: STARTING with a new attempt; launched after commit.
   void place(const std::string& job_id, const std::string& node, const std::string& ce,
              const std::string& log_dir, TimePoint now);

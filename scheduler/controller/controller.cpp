@@ -1,0 +1,715 @@
+#include "scheduler/controller/controller.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <future>
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "queues/ids.h"
+#include "scheduler/controller/unix_users.h"
+
+namespace helix::controller {
+
+using nlohmann::json;
+using queues::Job;
+using queues::JobStatus;
+
+namespace {
+
+constexpr size_t kMaxCommandsPerIteration = 2000;
+
+// A credential token from the kernel's CSPRNG (never the injected Rng:
+// secrets must not be reproducible).
+std::string random_token(size_t length, const std::string& alphabet) {
+  std::string out;
+  std::vector<unsigned char> bytes(length);
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) std::abort();
+  for (unsigned char b : bytes) out += alphabet[b % alphabet.size()];
+  return out;
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, Clock& clock,
+                       Rng& rng)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      clock_(clock),
+      rng_(rng),
+      book_([this](const std::string& id) { return store_->job_facts(id); }, options_.kill_grace),
+      ledger_(options_.node) {}
+
+Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
+                                                      std::unique_ptr<Store> store, Clock& clock,
+                                                      Rng& rng) {
+  std::unique_ptr<Controller> c(new Controller(std::move(options), std::move(store), clock, rng));
+  ::mkdir(c->log_dir().c_str(), 0755);
+  if (auto ok = c->load(); !ok) return fail(ok.error());
+  Controller* self = c.get();
+  auto executor = workers::LocalExecutor::create(
+      {c->options_.state_dir + "/run", c->options_.shim_path}, [self](workers::ExecEvent event) {
+        self->post([self, event = std::move(event)]() -> Completion {
+          self->on_exec_event(event);
+          return nullptr;
+        });
+      });
+  if (!executor) return fail(executor.error());
+  c->executor_ = std::move(*executor);
+  c->recover();
+  c->loop_ = std::thread([self] { self->run_loop(); });
+  return c;
+}
+
+Controller::~Controller() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  executor_.reset();
+}
+
+Result<void> Controller::load() {
+  auto registry = store_->load_registry();
+  if (!registry) return fail(registry.error());
+  for (auto& def : registry->definitions) definitions_[def.name].push_back(std::move(def));
+  for (auto& q : registry->queues) queues_[q.name] = std::move(q);
+  for (auto& ce : registry->compute_environments) compute_environments_[ce.name] = std::move(ce);
+  for (auto& p : registry->policies) policies_[p.name] = std::move(p);
+  for (auto& u : registry->users) users_[u.access_key_id] = std::move(u);
+  for (const auto& [name, q] : queues_) book_.set_queue_priority(name, q.priority);
+
+  // First start: a compute environment for this node, a default queue and
+  // the definition `helix submit -- command` uses.
+  if (auto ok = store_->begin(); !ok) return ok;
+  if (compute_environments_.empty() && queues_.empty()) {
+    queues::ComputeEnvironment ce;
+    ce.name = "local";
+    compute_environments_[ce.name] = ce;
+    if (auto ok = store_->put_compute_environment(ce); !ok) return ok;
+    queues::JobQueue q;
+    q.name = "default";
+    q.priority = 1;
+    q.compute_environment_order = {{1, "local"}};
+    queues_[q.name] = q;
+    book_.set_queue_priority(q.name, q.priority);
+    if (auto ok = store_->put_queue(q); !ok) return ok;
+  }
+  if (!definitions_.count("helix-command")) {
+    queues::JobDefinition def;
+    def.name = "helix-command";
+    def.revision = 1;
+    definitions_[def.name].push_back(def);
+    if (auto ok = store_->put_definition(def); !ok) return ok;
+  }
+  bool has_root_key = false;
+  for (const auto& [key, u] : users_) has_root_key |= u.uid == 0;
+  if (!has_root_key) {
+    StoredUser root{
+        "HLX" + random_token(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        random_token(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+        static_cast<uint32_t>(geteuid()), static_cast<uint32_t>(getegid()),
+        user_by_uid(geteuid()).value_or(UnixUser{}).name};
+    if (auto ok = store_->put_user(root); !ok) return ok;
+    users_[root.access_key_id] = root;
+  }
+  if (auto ok = store_->commit(); !ok) return ok;
+
+  auto jobs = store_->load_unfinished_jobs();
+  if (!jobs) return fail(jobs.error());
+  for (auto& job : *jobs) {
+    if (job.current && queues::is_active_attempt(job.status))
+      ledger_.reserve(job.id, job.resources);
+    book_.restore(std::move(job));
+  }
+  return {};
+}
+
+void Controller::recover() {
+  // Attempts that were STARTING / RUNNING when the previous helixd stopped:
+  // the executor tells which exited, still run, were lost or never started.
+  std::set<std::string> tasks;
+  std::map<std::string, std::string> job_of_task;
+  for (const Job* job : book_.active()) tasks.insert(job->current->task_id);
+  auto events = executor_->recover(tasks);
+  TimePoint now = clock_.now();
+  for (const auto& ev : events) {
+    switch (ev.kind) {
+      case workers::ExecEvent::Kind::kStartFailed:
+        book_.attempt_never_started(ev.task_id);
+        break;
+      default:
+        on_exec_event(ev);
+    }
+  }
+  // Write the outcome before anything else happens.
+  if (!store_->begin()) std::abort();
+  book_.evaluate(now);
+  auto effects = book_.take_effects();
+  for (const auto& id : effects.dirty) {
+    if (const Job* job = book_.find(id)) {
+      if (!store_->put_job(*job)) std::abort();
+    }
+  }
+  if (!store_->commit()) std::abort();
+  for (const auto& id : effects.finished) book_.evict(id);
+  for (const auto& t : effects.forget_tasks) executor_->forget(t);
+  for (const Job* job : book_.active()) (void)job;
+  spdlog::info("recovered {} unfinished jobs ({} attempts were running)", book_.size(),
+               events.size());
+}
+
+void Controller::post(Command command) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(command));
+  }
+  wake_.notify_one();
+}
+
+template <class T>
+Result<T> Controller::call(std::function<Result<T>()> work) {
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  auto future = promise->get_future();
+  post([promise, work = std::move(work)]() -> Completion {
+    auto result = std::make_shared<Result<T>>(work());
+    return [promise, result] { promise->set_value(std::move(*result)); };
+  });
+  return future.get();
+}
+
+void Controller::run_loop() {
+  for (;;) {
+    std::vector<Command> commands;
+    {
+      std::unique_lock lock(mutex_);
+      auto deadline = book_.next_deadline();
+      auto ready = [&] { return stopping_ || !pending_.empty(); };
+      if (deadline) {
+        auto wait = *deadline - clock_.now();
+        if (wait > Duration::zero()) wake_.wait_for(lock, wait, ready);
+      } else {
+        wake_.wait(lock, ready);
+      }
+      if (stopping_) return;
+      if (pending_.size() <= kMaxCommandsPerIteration) {
+        commands.swap(pending_);
+      } else {
+        commands.assign(std::make_move_iterator(pending_.begin()),
+                        std::make_move_iterator(pending_.begin() + kMaxCommandsPerIteration));
+        pending_.erase(pending_.begin(), pending_.begin() + kMaxCommandsPerIteration);
+      }
+    }
+    iterate(std::move(commands));
+  }
+}
+
+void Controller::iterate(std::vector<Command> commands) {
+  if (auto ok = store_->begin(); !ok) {
+    spdlog::critical("store: cannot begin a transaction: {}", ok.error().to_string());
+    std::abort();
+  }
+  std::vector<Completion> completions;
+  for (auto& command : commands) {
+    if (auto done = command()) completions.push_back(std::move(done));
+  }
+  TimePoint now = clock_.now();
+  book_.evaluate(now);
+  schedule(now);
+  auto effects = book_.take_effects();
+  for (const auto& id : effects.dirty) {
+    const Job* job = book_.find(id);
+    if (!job) continue;
+    if (!queues::is_active_attempt(job->status)) ledger_.release(id);
+    if (auto ok = store_->put_job(*job); !ok) {
+      spdlog::critical("store: cannot write job {}: {}", id, ok.error().to_string());
+      std::abort();
+    }
+  }
+  if (auto ok = store_->commit(); !ok) {
+    // The in-memory model is ahead of the store: restart from the store
+    // rather than serve state that was never durable.
+    spdlog::critical("store: commit failed: {}", ok.error().to_string());
+    std::abort();
+  }
+  for (const auto& id : effects.finished) book_.evict(id);
+  for (auto& done : completions) done();
+  {
+    std::lock_guard lock(mutex_);
+    ++generation_;
+  }
+  committed_.notify_all();
+  for (const auto& t : effects.forget_tasks) executor_->forget(t);
+  for (const auto& t : effects.terminate_tasks) executor_->terminate(t);
+  for (const auto& t : effects.kill_tasks) executor_->kill(t);
+  for (const auto& id : effects.launch) launch(id);
+}
+
+void Controller::schedule(TimePoint now) {
+  struct Placement {
+    std::string job_id;
+    std::string ce;
+  };
+  std::vector<Placement> placements;
+  std::vector<std::pair<std::string, std::string>> reasons;
+  queues::ResourceRequest planned{0, 0, 0};
+  book_.for_each_runnable([&](const Job& job) {
+    if (ledger_.free_vcpus() - planned.vcpus <= 0) return false;
+    auto q = queues_.find(job.queue);
+    if (q == queues_.end()) {
+      reasons.emplace_back(job.id, "ACTION_REQUIRED - job queue " + job.queue + " was deleted");
+      return true;
+    }
+    std::string ce;
+    for (const auto& o : q->second.compute_environment_order) {
+      auto it = compute_environments_.find(o.compute_environment);
+      if (it != compute_environments_.end() && it->second.enabled) {
+        ce = o.compute_environment;
+        break;
+      }
+    }
+    if (ce.empty()) {
+      reasons.emplace_back(job.id,
+                           "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - no compute "
+                           "environment of job queue " +
+                               job.queue + " is ENABLED");
+      return true;
+    }
+    if (auto why = ledger_.never_fits(job.resources)) {
+      reasons.emplace_back(job.id, "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - " + *why);
+      return true;
+    }
+    queues::ResourceRequest want = job.resources;
+    want.vcpus += planned.vcpus;
+    want.memory_mib += planned.memory_mib;
+    want.gpus += planned.gpus;
+    if (ledger_.fits_now(want)) {
+      planned = want;
+      placements.push_back({job.id, ce});
+    }
+    return true;
+  });
+  for (const auto& [id, reason] : reasons) book_.set_waiting_reason(id, reason);
+  for (const auto& p : placements) {
+    const Job* job = book_.find(p.job_id);
+    ledger_.reserve(p.job_id, job->resources);
+    book_.place(p.job_id, options_.node.name, p.ce, log_dir(), now);
+  }
+}
+
+void Controller::launch(const std::string& job_id) {
+  const Job* job = book_.find(job_id);
+  if (!job || !job->current || job->status != JobStatus::kStarting) return;
+  const auto& attempt = *job->current;
+  workers::LaunchSpec spec;
+  spec.task_id = attempt.task_id;
+  spec.argv = job->container.command;
+  spec.log_path = attempt.log_path;
+  std::optional<UnixUser> user =
+      job->run_as_user ? user_by_name(*job->run_as_user) : user_by_uid(job->owner.uid);
+  if (options_.switch_users && user) {
+    spec.uid = user->uid;
+    spec.gid = user->gid;
+  }
+  spec.working_dir = user && !user->home.empty() ? user->home : "/";
+  if (::access(spec.working_dir.c_str(), X_OK) != 0) spec.working_dir = "/";
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", spec.working_dir},
+      {"USER", user ? user->name : job->owner.user},
+      {"LOGNAME", user ? user->name : job->owner.user},
+      {"SHELL", user ? user->shell : "/bin/sh"},
+  };
+  env = queues::merge_environment(env, job->container.environment);
+  env.emplace_back("AWS_BATCH_JOB_ID", job->id);
+  env.emplace_back("AWS_BATCH_JOB_ATTEMPT", std::to_string(attempt.number));
+  env.emplace_back("AWS_BATCH_JQ_NAME", job->queue);
+  env.emplace_back("AWS_BATCH_CE_NAME", attempt.compute_environment);
+  if (job->array_index) {
+    env.emplace_back("AWS_BATCH_JOB_ARRAY_INDEX", std::to_string(*job->array_index));
+    if (auto parent = book_.facts(job->parent_id); parent && parent->array_size)
+      env.emplace_back("AWS_BATCH_JOB_ARRAY_SIZE", std::to_string(*parent->array_size));
+  }
+  for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
+  executor_->launch(spec);
+}
+
+void Controller::on_exec_event(const workers::ExecEvent& ev) {
+  TimePoint now = clock_.now();
+  switch (ev.kind) {
+    case workers::ExecEvent::Kind::kStarted:
+      book_.attempt_running(ev.task_id, ev.started_at == TimePoint{} ? now : ev.started_at);
+      break;
+    case workers::ExecEvent::Kind::kExited: {
+      queues::ExitReport r;
+      r.exit_code = ev.exit_code;
+      r.term_signal = ev.term_signal;
+      if (ev.started_at != TimePoint{}) r.started_at = ev.started_at;
+      r.user_seconds = ev.usage.user_seconds;
+      r.system_seconds = ev.usage.system_seconds;
+      r.max_rss_kib = ev.usage.max_rss_kib;
+      book_.attempt_exited(ev.task_id, r, ev.ended_at == TimePoint{} ? now : ev.ended_at);
+      break;
+    }
+    case workers::ExecEvent::Kind::kStartFailed:
+      book_.attempt_start_failed(ev.task_id, ev.reason, now);
+      break;
+    case workers::ExecEvent::Kind::kLost:
+      book_.attempt_lost(ev.task_id, now);
+      break;
+  }
+}
+
+void Controller::wait_for_commit(uint64_t* generation,
+                                 std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  committed_.wait_until(lock, deadline, [&] { return generation_ != *generation || stopping_; });
+  *generation = generation_;
+}
+
+uint64_t Controller::generation() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
+std::optional<StoredUser> Controller::user_of_key(const std::string& key) const {
+  std::lock_guard lock(users_mutex_);
+  auto it = users_.find(key);
+  if (it == users_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<void> Controller::require_admin(const Identity& caller, const std::string& action) const {
+  if (caller.admin) return {};
+  return fail(
+      Error::permission_denied("only root may " + action + " (you are " + caller.user + ")"));
+}
+
+const queues::JobDefinition* Controller::find_definition(const std::string& name,
+                                                         std::optional<int> revision) const {
+  auto it = definitions_.find(name);
+  if (it == definitions_.end()) return nullptr;
+  if (revision) {
+    for (const auto& d : it->second)
+      if (d.revision == *revision) return &d;
+    return nullptr;
+  }
+  for (auto d = it->second.rbegin(); d != it->second.rend(); ++d)
+    if (d->active) return &*d;
+  return nullptr;
+}
+
+// ---- requests (each runs on the loop thread, inside its transaction) ----
+
+Result<json> Controller::submit_job(queues::SubmitRequest request, const Identity& caller) {
+  return call<json>([this, request = std::move(request), caller]() -> Result<json> {
+    auto q = queues_.find(request.job_queue);
+    if (q == queues_.end())
+      return fail(
+          Error::invalid("jobQueue", "Job Queue " + request.job_queue + " does not exist."));
+    if (!q->second.enabled)
+      return fail(Error::invalid(
+          "jobQueue", "Job Queue " + request.job_queue + " is DISABLED and accepts no new jobs"));
+    auto ref = queues::parse_definition_ref(request.job_definition);
+    if (!ref) return fail(ref.error());
+    const queues::JobDefinition* def = find_definition(ref->name, ref->revision);
+    if (!def)
+      return fail(Error::invalid(
+          "jobDefinition", "JobDefinition " + request.job_definition +
+                               (ref->revision ? " does not exist" : " has no ACTIVE revision")));
+    if (!def->active)
+      return fail(Error::invalid("jobDefinition",
+                                 "JobDefinition " +
+                                     options_.arns.job_definition(def->name, def->revision) +
+                                     " is not in ACTIVE status"));
+    if (def->container.user && !caller.admin && *def->container.user != caller.user)
+      return fail(Error::invalid("jobDefinition", "definition " + def->name + " runs as user " +
+                                                      *def->container.user +
+                                                      "; only root may submit it"));
+    std::map<std::string, std::optional<int>> sizes;
+    Problems missing;
+    for (size_t i = 0; i < request.depends_on.size(); ++i) {
+      const auto& d = request.depends_on[i];
+      if (d.job_id.empty()) continue;
+      auto facts = book_.facts(d.job_id);
+      if (!facts) {
+        missing.add("dependsOn[" + std::to_string(i) + "].jobId",
+                    "job " + d.job_id + " does not exist");
+        continue;
+      }
+      sizes[d.job_id] = facts->array_size;
+    }
+    if (!missing.empty()) return fail(missing.to_error());
+    std::string id = make_uuid(rng_);
+    auto jobs = queues::resolve_submission(request, *def, q->second,
+                                           queues::Owner{caller.uid, caller.gid, caller.user}, id,
+                                           clock_.now(), sizes);
+    if (!jobs) return fail(jobs.error());
+    if (auto ok = book_.add(std::move(*jobs)); !ok) return fail(ok.error());
+    return json{{"jobArn", options_.arns.job(id)}, {"jobName", request.job_name}, {"jobId", id}};
+  });
+}
+
+Result<json> Controller::cancel_job(const std::string& job_id, const std::string& reason,
+                                    const Identity& caller) {
+  return call<json>([=, this]() -> Result<json> {
+    auto ok = book_.cancel(job_id, reason, {caller.uid, caller.admin}, clock_.now());
+    if (!ok) return fail(ok.error());
+    return json::object();
+  });
+}
+
+Result<json> Controller::terminate_job(const std::string& job_id, const std::string& reason,
+                                       const Identity& caller) {
+  return call<json>([=, this]() -> Result<json> {
+    auto ok = book_.terminate(job_id, reason, {caller.uid, caller.admin}, clock_.now());
+    if (!ok) return fail(ok.error());
+    return json::object();
+  });
+}
+
+Result<json> Controller::register_job_definition(const json& body, const Identity& caller) {
+  (void)caller;  // any user may register definitions; `user` is checked at submit
+  auto parsed = queues::parse_job_definition(body, options_.limits);
+  if (!parsed) return fail(parsed.error());
+  return call<json>([this, def = std::move(*parsed)]() mutable -> Result<json> {
+    auto& revisions = definitions_[def.name];
+    def.revision = revisions.empty() ? 1 : revisions.back().revision + 1;
+    if (auto ok = store_->put_definition(def); !ok) return fail(ok.error());
+    revisions.push_back(def);
+    return json{{"jobDefinitionName", def.name},
+                {"jobDefinitionArn", options_.arns.job_definition(def.name, def.revision)},
+                {"revision", def.revision}};
+  });
+}
+
+Result<json> Controller::deregister_job_definition(const std::string& text,
+                                                   const Identity& caller) {
+  auto ref = queues::parse_definition_ref(text);
+  if (!ref) return fail(ref.error());
+  if (!ref->revision)
+    return fail(Error::invalid("jobDefinition",
+                               "\"" + text + "\" must name a revision (name:revision or an ARN)"));
+  (void)caller;
+  return call<json>([this, ref = *ref, text]() -> Result<json> {
+    auto it = definitions_.find(ref.name);
+    if (it != definitions_.end()) {
+      for (auto& d : it->second) {
+        if (d.revision != *ref.revision) continue;
+        queues::JobDefinition updated = d;
+        updated.active = false;
+        if (auto ok = store_->put_definition(updated); !ok) return fail(ok.error());
+        d.active = false;
+        return json::object();
+      }
+    }
+    return fail(Error::invalid("jobDefinition", "JobDefinition " + text + " does not exist"));
+  });
+}
+
+Result<json> Controller::create_compute_environment(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "create compute environments"); !ok) return fail(ok.error());
+  auto ce = queues::parse_create_compute_environment(body, options_.limits);
+  if (!ce) return fail(ce.error());
+  return call<json>([this, ce = std::move(*ce)]() -> Result<json> {
+    if (compute_environments_.count(ce.name))
+      return fail(Error::invalid("computeEnvironmentName",
+                                 "compute environment " + ce.name + " already exists"));
+    if (auto ok = store_->put_compute_environment(ce); !ok) return fail(ok.error());
+    compute_environments_[ce.name] = ce;
+    return json{{"computeEnvironmentName", ce.name},
+                {"computeEnvironmentArn", options_.arns.compute_environment(ce.name)}};
+  });
+}
+
+Result<json> Controller::update_compute_environment(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "update compute environments"); !ok) return fail(ok.error());
+  std::string name =
+      queues::name_from_arn_or_name(body.value("computeEnvironment", ""), "compute-environment");
+  return call<json>([this, body, name]() -> Result<json> {
+    auto it = compute_environments_.find(name);
+    if (it == compute_environments_.end())
+      return fail(
+          Error::invalid("computeEnvironment", "compute environment " + name + " does not exist"));
+    auto updated = queues::apply_compute_environment_update(it->second, body);
+    if (!updated) return fail(updated.error());
+    if (auto ok = store_->put_compute_environment(*updated); !ok) return fail(ok.error());
+    it->second = *updated;
+    return json{{"computeEnvironmentName", name},
+                {"computeEnvironmentArn", options_.arns.compute_environment(name)}};
+  });
+}
+
+Result<json> Controller::delete_compute_environment(const std::string& text,
+                                                    const Identity& caller) {
+  if (auto ok = require_admin(caller, "delete compute environments"); !ok) return fail(ok.error());
+  std::string name = queues::name_from_arn_or_name(text, "compute-environment");
+  return call<json>([this, name]() -> Result<json> {
+    auto it = compute_environments_.find(name);
+    if (it == compute_environments_.end())
+      return fail(
+          Error::invalid("computeEnvironment", "compute environment " + name + " does not exist"));
+    if (it->second.enabled)
+      return fail(
+          Error::invalid("computeEnvironment",
+                         "compute environment " + name + " must be DISABLED before it is deleted"));
+    for (const auto& [qname, q] : queues_)
+      for (const auto& o : q.compute_environment_order)
+        if (o.compute_environment == name)
+          return fail(Error::invalid("computeEnvironment", "compute environment " + name +
+                                                               " is used by job queue " + qname));
+    if (auto ok = store_->delete_compute_environment(name); !ok) return fail(ok.error());
+    compute_environments_.erase(it);
+    return json::object();
+  });
+}
+
+namespace {
+
+Result<void> check_queue_refs(const queues::JobQueue& q,
+                              const std::map<std::string, queues::ComputeEnvironment>& ces,
+                              const std::map<std::string, queues::SchedulingPolicy>& policies) {
+  Problems problems;
+  for (size_t i = 0; i < q.compute_environment_order.size(); ++i) {
+    const auto& name = q.compute_environment_order[i].compute_environment;
+    if (!ces.count(name))
+      problems.add("computeEnvironmentOrder[" + std::to_string(i) + "].computeEnvironment",
+                   "compute environment " + name + " does not exist");
+  }
+  if (q.scheduling_policy && !policies.count(*q.scheduling_policy))
+    problems.add("schedulingPolicyArn",
+                 "scheduling policy " + *q.scheduling_policy + " does not exist");
+  if (!problems.empty()) return fail(problems.to_error());
+  return {};
+}
+
+}  // namespace
+
+Result<json> Controller::create_job_queue(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "create job queues"); !ok) return fail(ok.error());
+  auto q = queues::parse_create_job_queue(body, options_.limits);
+  if (!q) return fail(q.error());
+  return call<json>([this, q = std::move(*q)]() -> Result<json> {
+    if (queues_.count(q.name))
+      return fail(Error::invalid("jobQueueName", "job queue " + q.name + " already exists"));
+    if (auto ok = check_queue_refs(q, compute_environments_, policies_); !ok)
+      return fail(ok.error());
+    if (auto ok = store_->put_queue(q); !ok) return fail(ok.error());
+    queues_[q.name] = q;
+    book_.set_queue_priority(q.name, q.priority);
+    return json{{"jobQueueName", q.name}, {"jobQueueArn", options_.arns.job_queue(q.name)}};
+  });
+}
+
+Result<json> Controller::update_job_queue(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "update job queues"); !ok) return fail(ok.error());
+  std::string name = queues::name_from_arn_or_name(body.value("jobQueue", ""), "job-queue");
+  return call<json>([this, body, name]() -> Result<json> {
+    auto it = queues_.find(name);
+    if (it == queues_.end())
+      return fail(Error::invalid("jobQueue", "Job Queue " + name + " does not exist."));
+    auto updated = queues::apply_job_queue_update(it->second, body, options_.limits);
+    if (!updated) return fail(updated.error());
+    if (auto ok = check_queue_refs(*updated, compute_environments_, policies_); !ok)
+      return fail(ok.error());
+    if (auto ok = store_->put_queue(*updated); !ok) return fail(ok.error());
+    it->second = *updated;
+    book_.set_queue_priority(name, updated->priority);
+    return json{{"jobQueueName", name}, {"jobQueueArn", options_.arns.job_queue(name)}};
+  });
+}
+
+Result<json> Controller::delete_job_queue(const std::string& text, const Identity& caller) {
+  if (auto ok = require_admin(caller, "delete job queues"); !ok) return fail(ok.error());
+  std::string name = queues::name_from_arn_or_name(text, "job-queue");
+  return call<json>([this, name]() -> Result<json> {
+    auto it = queues_.find(name);
+    if (it == queues_.end())
+      return fail(Error::invalid("jobQueue", "Job Queue " + name + " does not exist."));
+    if (it->second.enabled)
+      return fail(Error::invalid("jobQueue",
+                                 "job queue " + name + " must be DISABLED before it is deleted"));
+    size_t unfinished = 0;
+    book_.for_each_runnable([&](const Job& j) {
+      unfinished += j.queue == name;
+      return true;
+    });
+    for (const Job* j : book_.active()) unfinished += j->queue == name;
+    if (unfinished > 0)
+      return fail(Error::invalid("jobQueue", "job queue " + name + " still has " +
+                                                 std::to_string(unfinished) +
+                                                 " unfinished jobs; terminate them first"));
+    if (auto ok = store_->delete_queue(name); !ok) return fail(ok.error());
+    queues_.erase(it);
+    return json::object();
+  });
+}
+
+Result<json> Controller::create_scheduling_policy(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "create scheduling policies"); !ok) return fail(ok.error());
+  auto p = queues::parse_create_scheduling_policy(body, options_.limits);
+  if (!p) return fail(p.error());
+  return call<json>([this, p = std::move(*p)]() -> Result<json> {
+    if (policies_.count(p.name))
+      return fail(Error::invalid("name", "scheduling policy " + p.name + " already exists"));
+    if (auto ok = store_->put_policy(p); !ok) return fail(ok.error());
+    policies_[p.name] = p;
+    return json{{"name", p.name}, {"arn", options_.arns.scheduling_policy(p.name)}};
+  });
+}
+
+Result<json> Controller::update_scheduling_policy(const json& body, const Identity& caller) {
+  if (auto ok = require_admin(caller, "update scheduling policies"); !ok) return fail(ok.error());
+  std::string name = queues::name_from_arn_or_name(body.value("arn", ""), "scheduling-policy");
+  return call<json>([this, body, name]() -> Result<json> {
+    auto it = policies_.find(name);
+    if (it == policies_.end())
+      return fail(Error::invalid("arn", "scheduling policy " + name + " does not exist"));
+    auto updated = queues::apply_scheduling_policy_update(it->second, body);
+    if (!updated) return fail(updated.error());
+    if (auto ok = store_->put_policy(*updated); !ok) return fail(ok.error());
+    it->second = *updated;
+    return json::object();
+  });
+}
+
+Result<json> Controller::delete_scheduling_policy(const std::string& text, const Identity& caller) {
+  if (auto ok = require_admin(caller, "delete scheduling policies"); !ok) return fail(ok.error());
+  std::string name = queues::name_from_arn_or_name(text, "scheduling-policy");
+  return call<json>([this, name]() -> Result<json> {
+    if (!policies_.count(name))
+      return fail(Error::invalid("arn", "scheduling policy " + name + " does not exist"));
+    for (const auto& [qname, q] : queues_)
+      if (q.scheduling_policy == name)
+        return fail(
+            Error::invalid("arn", "scheduling policy " + name + " is used by job queue " + qname));
+    if (auto ok = store_->delete_policy(name); !ok) return fail(ok.error());
+    policies_.erase(name);
+    return json::object();
+  });
+}
+
+Result<StoredUser> Controller::create_credentials(const std::string& user_name,
+                                                  const Identity& caller) {
+  std::string name = user_name.empty() ? caller.user : user_name;
+  if (name != caller.user && !caller.admin)
+    return fail(Error::permission_denied("only root may create credentials for another user"));
+  auto user = user_by_name(name);
+  if (!user) return fail(Error::invalid("userName", "no Unix user named " + name));
+  return call<StoredUser>([this, u = *user]() -> Result<StoredUser> {
+    StoredUser stored{
+        "HLX" + random_token(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        random_token(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), u.uid,
+        u.gid, u.name};
+    if (auto ok = store_->put_user(stored); !ok) return fail(ok.error());
+    std::lock_guard lock(users_mutex_);
+    users_[stored.access_key_id] = stored;
+    return stored;
+  });
+}
+
+}  // namespace helix::controller

@@ -1,0 +1,139 @@
+// Controller: the heart of helixd. One loop thread owns the job model
+// (JobBook), the admin objects (queues, compute environments, policies,
+// definitions) and the node ledger; every mutation runs on it, so the model
+// needs no locks. Each loop iteration runs the queued requests and executor
+// reports, evaluates the lifecycle and schedules, writes every change in ONE
+// store transaction (group commit), and only then answers the callers and
+// launches or signals processes: nothing is acknowledged or started before
+// it is durable.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/rng.h"
+#include "queues/compute_environment.h"
+#include "queues/job_book.h"
+#include "queues/job_definition.h"
+#include "queues/limits.h"
+#include "queues/naming.h"
+#include "queues/submit.h"
+#include "scheduler/controller/store.h"
+#include "scheduler/core/node_ledger.h"
+#include "workers/local_executor.h"
+
+namespace helix::controller {
+
+// Who is calling: from the Unix socket's peer credentials or a SigV4 key.
+struct Identity {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string user;
+  bool admin = false;  // root (or helixd's own user when it is not root)
+};
+
+struct ControllerOptions {
+  std::string state_dir;
+  queues::ArnFormat arns;
+  queues::Limits limits;
+  Duration kill_grace = std::chrono::seconds(30);
+  scheduler::NodeCapacity node;
+  std::string shim_path;
+  bool switch_users = false;  // helixd is root: jobs run as their owners
+};
+
+class Controller {
+ public:
+  static Result<std::unique_ptr<Controller>> start(ControllerOptions options,
+                                                   std::unique_ptr<Store> store, Clock& clock,
+                                                   Rng& rng);
+  ~Controller();  // stops the loop; running jobs keep running under their shims
+
+  using Json = nlohmann::json;
+  Result<Json> submit_job(queues::SubmitRequest request, const Identity& caller);
+  Result<Json> cancel_job(const std::string& job_id, const std::string& reason,
+                          const Identity& caller);
+  Result<Json> terminate_job(const std::string& job_id, const std::string& reason,
+                             const Identity& caller);
+  Result<Json> register_job_definition(const Json& body, const Identity& caller);
+  Result<Json> deregister_job_definition(const std::string& ref, const Identity& caller);
+  Result<Json> create_compute_environment(const Json& body, const Identity& caller);
+  Result<Json> update_compute_environment(const Json& body, const Identity& caller);
+  Result<Json> delete_compute_environment(const std::string& name, const Identity& caller);
+  Result<Json> create_job_queue(const Json& body, const Identity& caller);
+  Result<Json> update_job_queue(const Json& body, const Identity& caller);
+  Result<Json> delete_job_queue(const std::string& name, const Identity& caller);
+  Result<Json> create_scheduling_policy(const Json& body, const Identity& caller);
+  Result<Json> update_scheduling_policy(const Json& body, const Identity& caller);
+  Result<Json> delete_scheduling_policy(const std::string& name, const Identity& caller);
+  Result<StoredUser> create_credentials(const std::string& user, const Identity& caller);
+
+  // SigV4 lookups from HTTP threads.
+  std::optional<StoredUser> user_of_key(const std::string& access_key_id) const;
+
+  // Blocks until a commit after `*generation` or the deadline; updates it.
+  void wait_for_commit(uint64_t* generation, std::chrono::steady_clock::time_point deadline);
+  uint64_t generation() const;
+
+  Store& store() { return *store_; }
+  const ControllerOptions& options() const { return options_; }
+
+ private:
+  using Completion = std::function<void()>;
+  using Command = std::function<Completion()>;
+
+  Controller(ControllerOptions options, std::unique_ptr<Store> store, Clock& clock, Rng& rng);
+  Result<void> load();
+  void recover();
+  void post(Command command);
+  template <class T>
+  Result<T> call(std::function<Result<T>()> work);
+  void run_loop();
+  void iterate(std::vector<Command> commands);
+  void schedule(TimePoint now);
+  void launch(const std::string& job_id);
+  void on_exec_event(const workers::ExecEvent& event);
+  Result<void> require_admin(const Identity& caller, const std::string& action) const;
+  const queues::JobDefinition* find_definition(const std::string& name,
+                                               std::optional<int> revision) const;
+  std::string log_dir() const { return options_.state_dir + "/logs"; }
+
+  ControllerOptions options_;
+  std::unique_ptr<Store> store_;
+  Clock& clock_;
+  Rng& rng_;
+  std::unique_ptr<workers::LocalExecutor> executor_;
+
+  // Owned by the loop thread.
+  queues::JobBook book_;
+  scheduler::NodeLedger ledger_;
+  std::map<std::string, std::vector<queues::JobDefinition>> definitions_;
+  std::map<std::string, queues::JobQueue> queues_;
+  std::map<std::string, queues::ComputeEnvironment> compute_environments_;
+  std::map<std::string, queues::SchedulingPolicy> policies_;
+
+  mutable std::mutex users_mutex_;
+  std::map<std::string, StoredUser> users_;  // by access key id
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable committed_;
+  std::vector<Command> pending_;
+  bool stopping_ = false;
+  uint64_t generation_ = 0;
+  std::thread loop_;
+};
+
+}  // namespace helix::controller

@@ -1,0 +1,156 @@
+// helixd: the helix controller daemon. Runs in the foreground with its
+// store under --state-dir, the AWS Batch API on 127.0.0.1:--port and on
+// STATE_DIR/helixd.sock, and an embedded worker for this node.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "common/rng.h"
+#include "protocol/http_server.h"
+#include "scheduler/controller/batch_api.h"
+#include "scheduler/controller/controller.h"
+#include "scheduler/controller/system_clock.h"
+#include "workers/node_resources.h"
+
+namespace {
+
+std::string default_state_dir() {
+  if (::geteuid() == 0) return "/var/lib/helix";
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "/tmp") + "/.local/state/helix";
+}
+
+// Root's SigV4 credentials, in the AWS shared-credentials format, mode
+// 0600, written once so `aws --profile helix` works out of the box.
+void write_credentials_file(const std::string& path, const helix::controller::StoredUser& user) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return;  // already there: never overwrite what an admin may have edited
+  std::string text = "[helix]\naws_access_key_id = " + user.access_key_id +
+                     "\naws_secret_access_key = " + user.secret_access_key + "\n";
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    spdlog::error("cannot write {}: {}", path, std::strerror(errno));
+  ::close(fd);
+}
+
+std::string self_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"helixd: the helix controller (AWS Batch API, store, scheduler, local worker)"};
+  std::string state_dir = default_state_dir();
+  int port = 8470;
+  std::string region = "us-east-1";
+  int64_t kill_grace = 30;
+  int64_t min_attempt = 60;
+  std::string log_level = "info";
+  app.add_option("--state-dir", state_dir, "store, logs and the Unix socket live here")
+      ->capture_default_str();
+  app.add_option("--port", port, "TCP port on 127.0.0.1 (0: pick a free one and print it)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--region", region, "region shown in ARNs")->capture_default_str();
+  app.add_option("--kill-grace", kill_grace, "seconds between SIGTERM and SIGKILL")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}))
+      ->capture_default_str();
+  app.add_option("--min-attempt-duration", min_attempt,
+                 "smallest timeout.attemptDurationSeconds accepted (AWS: 60)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("helixd"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    std::cerr << "helixd: --state-dir " << state_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  ::chmod(state_dir.c_str(), 0755);
+
+  auto node = helix::workers::discover_local_node();
+  if (!node) {
+    std::cerr << "helixd: cannot read this node's topology: " << node.error().to_string() << "\n";
+    return 1;
+  }
+  auto store = helix::controller::Store::open(state_dir + "/helix.db");
+  if (!store) {
+    std::cerr << "helixd: " << store.error().to_string() << "\n";
+    return 1;
+  }
+  helix::controller::ControllerOptions options;
+  options.state_dir = state_dir;
+  options.arns.region = region;
+  options.limits.min_attempt_duration_seconds = min_attempt;
+  options.kill_grace = std::chrono::seconds(kill_grace);
+  options.node = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
+  options.shim_path = self_dir() + "/helix-shim";
+  options.switch_users = ::geteuid() == 0;
+
+  helix::controller::SystemClock clock;
+  helix::SeededRng rng(static_cast<uint64_t>(clock.now().time_since_epoch().count()) ^
+                       static_cast<uint64_t>(::getpid()) << 32);
+
+  // Block the stop signals before threads start so only sigwait sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto controller = helix::controller::Controller::start(options, std::move(*store), clock, rng);
+  if (!controller) {
+    std::cerr << "helixd: " << controller.error().to_string() << "\n";
+    return 1;
+  }
+  auto registry = (*controller)->store().read_registry();
+  if (registry) {
+    for (const auto& u : registry->users)
+      if (u.uid == ::geteuid()) {
+        write_credentials_file(state_dir + "/credentials", u);
+        break;
+      }
+  }
+
+  helix::controller::BatchApi api(**controller, clock);
+  helix::protocol::HttpServerOptions http;
+  http.tcp_port = static_cast<uint16_t>(port);
+  http.unix_socket_path = state_dir + "/helixd.sock";
+  http.unix_socket_mode = ::geteuid() == 0 ? 0666 : 0600;
+  auto server = helix::protocol::HttpServer::start(
+      http, [&api](const helix::protocol::HttpRequest& r) { return api.handle(r); });
+  if (!server) {
+    std::cerr << "helixd: " << server.error().to_string() << "\n";
+    return 1;
+  }
+  std::cout << "listening on 127.0.0.1:" << (*server)->tcp_port()
+            << " unix:" << http.unix_socket_path << std::endl;
+  spdlog::info("node {}: {} vCPUs, {} MiB, {} GPUs; state in {}", node->hostname, node->vcpus,
+               node->memory_mib, node->gpus, state_dir);
+
+  int signal_number = 0;
+  sigwait(&stop, &signal_number);
+  spdlog::info("stopping on signal {}; running jobs keep running", signal_number);
+  server->reset();
+  controller->reset();
+  return 0;
+}

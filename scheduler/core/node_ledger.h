@@ -1,0 +1,46 @@
+// NodeLedger: what a node has and what running attempts hold on it, in
+// whole vCPUs, MiB and GPUs. The packing rule of the batch core: never
+// more vCPUs, memory or GPUs reserved than the node has. NUMA-aware
+// placement (cores, NUMA nodes, GPUs by affinity) replaces this in the
+// scheduler issue. Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "queues/resources.h"
+
+namespace helix::scheduler {
+
+struct NodeCapacity {
+  std::string name;
+  int64_t vcpus = 0;
+  int64_t memory_mib = 0;
+  int64_t gpus = 0;
+};
+
+class NodeLedger {
+ public:
+  explicit NodeLedger(NodeCapacity total) : total_(std::move(total)) {}
+
+  const NodeCapacity& total() const { return total_; }
+  bool fits_now(const queues::ResourceRequest& request) const;
+  // Why the request can never fit this node, with the numbers
+  // ("needs 4 vCPUs, node n1 has 2"); nullopt when it could.
+  std::optional<std::string> never_fits(const queues::ResourceRequest& request) const;
+  // Reserves for `holder`; a holder holds at most one reservation.
+  void reserve(const std::string& holder, const queues::ResourceRequest& request);
+  void release(const std::string& holder);
+  bool holds(const std::string& holder) const { return held_.count(holder) != 0; }
+  int64_t free_vcpus() const { return total_.vcpus - used_.vcpus; }
+  const queues::ResourceRequest& used() const { return used_; }
+
+ private:
+  NodeCapacity total_;
+  queues::ResourceRequest used_{0, 0, 0};
+  std::map<std::string, queues::ResourceRequest> held_;
+};
+
+}  // namespace helix::scheduler
