@@ -289,7 +289,10 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
     j["container"] = std::move(c);
   }
   // helix extensions (the aws CLI and boto3 drop unknown members).
-  json helix = {{"owner", job.owner.user}, {"ownerUid", job.owner.uid}};
+  json helix = {{"owner", job.owner.user},
+                {"ownerUid", job.owner.uid},
+                {"createdAtMicros", to_epoch_us(job.created_at)}};
+  if (auto t = job.started_at()) helix["startedAtMicros"] = to_epoch_us(*t);
   if (job.current) {
     helix["node"] = job.current->node;
     helix["logPath"] = job.current->log_path;
