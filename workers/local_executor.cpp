@@ -319,13 +319,13 @@ std::vector<ExecEvent> LocalExecutor::recover(const std::set<std::string>& task_
         }
         (void)!::write(fd, "claimed\n", 8);
         ::close(fd);
-        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, "never started"});
+        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, kNeverStarted});
         break;
       }
       auto record = parse_pid_record(*pid_text);
       if (!record && round < 3) continue;  // being written this instant
       if (record && record->claimed) {
-        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, "never started"});
+        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, kNeverStarted});
         break;
       }
       auto ticks = record ? process_start_ticks(record->pid) : std::nullopt;

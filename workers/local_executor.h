@@ -63,6 +63,9 @@ struct ExecEvent {
 
 using ExecEventSink = std::function<void(ExecEvent)>;
 
+// recover()'s reason for an attempt that never ran and now never will.
+inline constexpr const char* kNeverStarted = "never started";
+
 struct LocalExecutorOptions {
   std::string run_dir;    // per-attempt pid and exit records; created if absent
   std::string shim_path;  // the helix-shim binary

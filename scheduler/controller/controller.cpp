@@ -133,14 +133,19 @@ void Controller::recover() {
   // Attempts that were STARTING / RUNNING when the previous helixd stopped:
   // the executor tells which exited, still run, were lost or never started.
   std::set<std::string> tasks;
-  std::map<std::string, std::string> job_of_task;
   for (const Job* job : book_.active()) tasks.insert(job->current->task_id);
   auto events = executor_->recover(tasks);
   TimePoint now = clock_.now();
   for (const auto& ev : events) {
     switch (ev.kind) {
       case workers::ExecEvent::Kind::kStartFailed:
-        book_.attempt_never_started(ev.task_id);
+        // A claim (it never ran) does not use up an attempt; a recorded
+        // exec error does.
+        if (ev.reason == workers::kNeverStarted) {
+          book_.attempt_never_started(ev.task_id);
+        } else {
+          on_exec_event(ev);
+        }
         break;
       default:
         on_exec_event(ev);
@@ -158,7 +163,6 @@ void Controller::recover() {
   if (!store_->commit()) std::abort();
   for (const auto& id : effects.finished) book_.evict(id);
   for (const auto& t : effects.forget_tasks) executor_->forget(t);
-  for (const Job* job : book_.active()) (void)job;
   spdlog::info("recovered {} unfinished jobs ({} attempts were running)", book_.size(),
                events.size());
 }
