@@ -31,9 +31,9 @@ struct PeerCredentials {
 
 struct HttpRequest {
   WireRequest wire;
-  std::string path;  // raw_path percent-decoded
+  std::string path;                                        // raw_path percent-decoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  std::optional<PeerCredentials> peer;                      // set for Unix-socket requests
+  std::optional<PeerCredentials> peer;                     // set for Unix-socket requests
 
   std::optional<std::string> query_param(const std::string& name) const;
 };

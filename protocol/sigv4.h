@@ -57,8 +57,29 @@ using SecretLookup = std::function<std::optional<std::string>(const std::string&
 
 // Verifies the Authorization header of `request`; returns the access key id
 // that signed it. Refuses a request dated more than `max_skew` from `now`.
+// Outcomes, checked in this order (codes as AWS names them):
+// - MissingAuthenticationTokenException: no Authorization header;
+// - IncompleteSignatureException: the header is not AWS4-HMAC-SHA256 with
+//   Credential, SignedHeaders and Signature, host or x-amz-date is not
+//   signed, or X-Amz-Date is missing or not YYYYMMDDTHHMMSSZ;
+// - UnrecognizedClientException: `lookup` does not know the key;
+// - InvalidSignatureException: dated outside now +- max_skew ("Signature
+//   expired: ..." as AWS words it), a credential scope date other than the
+//   X-Amz-Date's day, or a signature that does not match.
+// The region and service are taken from the credential scope, not checked
+// (helix answers for any region). The body is always hashed, whatever an
+// X-Amz-Content-Sha256 header says. Signatures are compared in constant
+// time. Thread safe when `lookup` is.
 tl::expected<std::string, AuthFailure> verify_request(
     const WireRequest& request, const SecretLookup& lookup, TimePoint now,
     std::chrono::seconds max_skew = std::chrono::minutes(15));
+
+// "20261122T104852Z": the X-Amz-Date form of `t` (UTC, whole seconds,
+// fractions truncated).
+std::string format_amz_date(TimePoint t);
+
+// The instant an X-Amz-Date names, or nullopt unless `text` is exactly
+// YYYYMMDDTHHMMSSZ with a valid calendar date and time.
+std::optional<TimePoint> parse_amz_date(const std::string& text);
 
 }  // namespace helix::protocol
