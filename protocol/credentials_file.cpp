@@ -77,7 +77,8 @@ Result<CredentialsFile> CredentialsFile::parse(std::string_view text, const std:
         problems.add(where, "section header '" + content + "' is not of the form [profile]");
         continue;
       }
-      std::string name = trim(std::string_view(content).substr(1, content.size() - 2));
+      // Not trimmed: botocore's configparser names "[ helix ]" " helix ".
+      std::string name = content.substr(1, content.size() - 2);
       if (file.find(name) != nullptr) {
         problems.add(where, "profile [" + name + "] appears twice");
         continue;

@@ -23,9 +23,10 @@
 // - MHD binds nothing here: we create, bind and listen on both sockets
 //   ourselves (better error messages, the Unix socket's mode) and hand them
 //   over with MHD_OPTION_LISTEN_SOCKET; MHD closes them when it stops.
-// - A response queued before the body has been read (the 413 below) makes
-//   MHD discard the rest of the request and close the connection after the
-//   reply.
+// - A response queued before the body has been read makes MHD discard the
+//   rest of the request and close the connection after the reply; the
+//   client, still writing, then fails with EPIPE or a reset and never reads
+//   the reply. Hence oversize bodies are drained (kMaxDrainBytes).
 
 namespace helix::protocol {
 
@@ -35,6 +36,10 @@ namespace {
 // connection for its next request within a command; nothing needs longer.
 // MHD also closes idle connections when it stops.
 constexpr unsigned kIdleTimeoutSeconds = 60;
+// An oversize body up to this size is read and dropped so that the client,
+// still sending it, reads the 413; a larger one gets the 413 at once and the
+// connection closed, which most clients report as a broken connection.
+constexpr uint64_t kMaxDrainBytes = 64ull << 20;
 // Request line and headers must fit (MHD's default is 32 KiB).
 constexpr size_t kConnectionMemoryBytes = 64 * 1024;
 
@@ -43,7 +48,9 @@ struct RequestState {
   std::string target;  // "/v1/tags/arn%3A...?tagKeys=a", as sent
   std::string body;
   bool is_too_large = false;
-  bool has_started = false;  // the access handler has seen this request
+  uint64_t dropped_bytes = 0;  // of an oversize body
+  bool has_replied = false;    // an early 413 is queued
+  bool has_started = false;    // the access handler has seen this request
 };
 
 std::string json_escape(const std::string& text) {
@@ -186,24 +193,38 @@ struct HttpServer::Impl {
 
     if (!state->has_started) {
       state->has_started = true;
-      // Refuse a declared oversize body before reading a byte of it.
       const char* length =
           MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-      if (length != nullptr && std::strtoull(length, nullptr, 10) > limit)
+      uint64_t declared = length != nullptr ? std::strtoull(length, nullptr, 10) : 0;
+      if (declared > limit) state->is_too_large = true;
+      if (declared > kMaxDrainBytes) {
+        state->has_replied = true;
         return send(connection, aws_error(413, "ClientException", too_large_message));
+      }
       return MHD_YES;
     }
     if (*upload_data_size > 0) {
-      // Chunked bodies have no length up front: stop keeping them at the limit.
+      // An oversize body is read and dropped rather than left unread: a
+      // client still writing its body to a closed connection gets EPIPE
+      // and never sees the 413 (httplib, urllib3 both do).
       if (!state->is_too_large && state->body.size() + *upload_data_size <= limit) {
         state->body.append(upload_data, *upload_data_size);
       } else {
         state->is_too_large = true;
+        state->dropped_bytes += state->body.size() + *upload_data_size;
         state->body.clear();
+        state->body.shrink_to_fit();
       }
       *upload_data_size = 0;
+      // A chunked body has no declared length; past the drain limit the
+      // 413 goes out early and MHD closes the connection after it.
+      if (state->dropped_bytes > kMaxDrainBytes && !state->has_replied) {
+        state->has_replied = true;
+        return send(connection, aws_error(413, "ClientException", too_large_message));
+      }
       return MHD_YES;
     }
+    if (state->has_replied) return MHD_YES;
     if (state->is_too_large)
       return send(connection, aws_error(413, "ClientException", too_large_message));
 

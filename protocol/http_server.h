@@ -55,7 +55,11 @@ struct HttpServerOptions {
   // File mode of the socket (0666 lets every local user reach helixd;
   // identity comes from SO_PEERCRED, not from the mode).
   unsigned unix_socket_mode = 0666;
-  // Bodies larger than this get 413 with the AWS error shape, unread.
+  // Bodies larger than this get 413 with the AWS error shape
+  // ({"__type":"ClientException","message":"request body exceeds N bytes"},
+  // x-amzn-ErrorType: ClientException) and never reach the handler. They are
+  // read and dropped, not kept, so the client sees the reply; past 64 MiB
+  // the reply goes out at once and the connection is closed.
   size_t max_body_bytes = 1 << 20;
 };
 
