@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <cstdio>
 #include <map>
+#include <vector>
 
 #include "protocol/crypto.h"
 #include "protocol/percent_encoding.h"
