@@ -59,6 +59,8 @@ Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
   if (!executor) return fail(executor.error());
   c->executor_ = std::move(*executor);
   c->recover();
+  // A first iteration schedules the jobs that were RUNNABLE at the restart.
+  c->post([]() -> Completion { return nullptr; });
   c->loop_ = std::thread([self] { self->run_loop(); });
   return c;
 }
@@ -228,7 +230,6 @@ void Controller::iterate(std::vector<Command> commands) {
   for (const auto& id : effects.dirty) {
     const Job* job = book_.find(id);
     if (!job) continue;
-    if (!queues::is_active_attempt(job->status)) ledger_.release(id);
     if (auto ok = store_->put_job(*job); !ok) {
       spdlog::critical("store: cannot write job {}: {}", id, ok.error().to_string());
       std::abort();
@@ -258,6 +259,12 @@ void Controller::schedule(TimePoint now) {
     std::string job_id;
     std::string ce;
   };
+  // Attempts that ended in this iteration give their resources back before
+  // anything is placed.
+  for (const auto& holder : ledger_.holders()) {
+    const Job* held = book_.find(holder);
+    if (!held || !queues::is_active_attempt(held->status)) ledger_.release(holder);
+  }
   std::vector<Placement> placements;
   std::vector<std::pair<std::string, std::string>> reasons;
   queues::ResourceRequest planned{0, 0, 0};

@@ -27,6 +27,12 @@ void NodeLedger::reserve(const std::string& holder, const queues::ResourceReques
   used_.gpus += r.gpus;
 }
 
+std::vector<std::string> NodeLedger::holders() const {
+  std::vector<std::string> out;
+  for (const auto& [holder, request] : held_) out.push_back(holder);
+  return out;
+}
+
 void NodeLedger::release(const std::string& holder) {
   auto it = held_.find(holder);
   if (it == held_.end()) return;

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "queues/resources.h"
 
@@ -34,6 +35,7 @@ class NodeLedger {
   void reserve(const std::string& holder, const queues::ResourceRequest& request);
   void release(const std::string& holder);
   bool holds(const std::string& holder) const { return held_.count(holder) != 0; }
+  std::vector<std::string> holders() const;
   int64_t free_vcpus() const { return total_.vcpus - used_.vcpus; }
   const queues::ResourceRequest& used() const { return used_; }
 

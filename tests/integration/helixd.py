@@ -64,20 +64,27 @@ class Helixd:
         with open(os.path.join(self.state_dir, "helixd.stderr"), errors="replace") as f:
             return f.read()
 
+    def _forget_process(self):
+        self.proc.stdout.close()
+        self.stderr.close()
+        self.proc = None
+
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.proc = None
+        self._forget_process()
 
     def kill9(self):
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-        self.proc = None
+        self._forget_process()
 
     def close(self):
         self.stop()

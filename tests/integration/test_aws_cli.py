@@ -38,7 +38,7 @@ class AwsCliTest(unittest.TestCase):
         self.assertEqual(envs["computeEnvironments"][0]["type"], "UNMANAGED")
         definition = {"jobDefinitionName": "cli-def", "type": "native",
                       "parameters": {"msg": "default"},
-                      "containerProperties": {"command": ["sh", "-c", "echo Ref::msg; exit ${CODE:-0}"],
+                      "containerProperties": {"command": ["sh", "-c", "echo $0; exit ${CODE:-0}", "Ref::msg"],
                                               "resourceRequirements": [{"type": "VCPU", "value": "1"},
                                                                        {"type": "MEMORY", "value": "64"}]}}
         reg = aws("register-job-definition", "--cli-input-json", json.dumps(definition))
@@ -65,7 +65,7 @@ class AwsCliTest(unittest.TestCase):
         described = aws("describe-jobs", "--jobs", first["jobId"], array["jobId"])["jobs"]
         by_id = {j["jobId"]: j for j in described}
         self.assertEqual(by_id[first["jobId"]]["status"], "SUCCEEDED")
-        self.assertEqual(by_id[first["jobId"]]["container"]["command"], ["sh", "-c", "echo hello; exit ${CODE:-0}"])
+        self.assertEqual(by_id[first["jobId"]]["container"]["command"], ["sh", "-c", "echo $0; exit ${CODE:-0}", "hello"])
         self.assertEqual(by_id[first["jobId"]]["retryStrategy"]["attempts"], 2)
         self.assertEqual(by_id[first["jobId"]]["timeout"]["attemptDurationSeconds"], 60)
         self.assertEqual(by_id[array["jobId"]]["arrayProperties"]["statusSummary"]["SUCCEEDED"], 3)

@@ -10,26 +10,32 @@ import unittest
 from helixd import Helixd
 
 
+def count_lines(path):
+    with open(path) as f:
+        return sum(1 for _ in f)
+
+
 class CrashTest(unittest.TestCase):
     def test_kill_9_loses_no_job_and_runs_none_twice(self):
-        d = Helixd(["--log-level", "error"])
+        d = Helixd()
         try:
             out = os.path.join(d.state_dir, "ran.txt")
             ids = [d.submit(["sh", "-c", f'echo "$AWS_BATCH_JOB_ID" >> {out}'], name=f"crash{i}")
                    for i in range(500)]
             deadline = time.time() + 60
             while time.time() < deadline:  # kill while jobs are running
-                if os.path.exists(out) and sum(1 for _ in open(out)) >= 100:
+                if os.path.exists(out) and count_lines(out) >= 100:
                     break
                 time.sleep(0.01)
             d.kill9()
-            lines_at_kill = sum(1 for _ in open(out))
+            lines_at_kill = count_lines(out)
             self.assertLess(lines_at_kill, 500, "the run ended before the kill; make it longer")
             d.start()
             for job_id in ids:
                 job = d.wait(job_id, timeout=300)
                 self.assertEqual(job["status"], "SUCCEEDED", job)
-            counts = collections.Counter(open(out).read().split())
+            with open(out) as f:
+                counts = collections.Counter(f.read().split())
             self.assertEqual(set(counts), set(ids))
             twice = [i for i, n in counts.items() if n != 1]
             self.assertEqual(twice, [], "jobs that ran more than once")
