@@ -5,9 +5,10 @@
 
 #include <future>
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include "protocol/credentials_file.h"
+#include "protocol/secure_rng.h"
 #include "queues/ids.h"
 #include "scheduler/controller/unix_users.h"
 
@@ -20,16 +21,6 @@ using queues::JobStatus;
 namespace {
 
 constexpr size_t kMaxCommandsPerIteration = 2000;
-
-// A credential token from the kernel's CSPRNG (never the injected Rng:
-// secrets must not be reproducible).
-std::string random_token(size_t length, const std::string& alphabet) {
-  std::string out;
-  std::vector<unsigned char> bytes(length);
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) std::abort();
-  for (unsigned char b : bytes) out += alphabet[b % alphabet.size()];
-  return out;
-}
 
 }  // namespace
 
@@ -108,14 +99,15 @@ Result<void> Controller::load() {
     definitions_[def.name].push_back(def);
     if (auto ok = store_->put_definition(def); !ok) return ok;
   }
+  // The daemon's own user (root in production) gets keys on first start.
   bool has_root_key = false;
-  for (const auto& [key, u] : users_) has_root_key |= u.uid == 0;
+  for (const auto& [key, u] : users_) has_root_key |= u.uid == geteuid();
   if (!has_root_key) {
-    StoredUser root{
-        "HLX" + random_token(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-        random_token(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
-        static_cast<uint32_t>(geteuid()), static_cast<uint32_t>(getegid()),
-        user_by_uid(geteuid()).value_or(UnixUser{}).name};
+    protocol::SecureRng secure;  // secrets never come from the seeded Rng
+    auto keys = protocol::generate_credentials(secure);
+    StoredUser root{keys.access_key_id, keys.secret_access_key, static_cast<uint32_t>(geteuid()),
+                    static_cast<uint32_t>(getegid()),
+                    user_by_uid(geteuid()).value_or(UnixUser{}).name};
     if (auto ok = store_->put_user(root); !ok) return ok;
     users_[root.access_key_id] = root;
   }
@@ -712,10 +704,9 @@ Result<StoredUser> Controller::create_credentials(const std::string& user_name,
   auto user = user_by_name(name);
   if (!user) return fail(Error::invalid("userName", "no Unix user named " + name));
   return call<StoredUser>([this, u = *user]() -> Result<StoredUser> {
-    StoredUser stored{
-        "HLX" + random_token(17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-        random_token(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), u.uid,
-        u.gid, u.name};
+    protocol::SecureRng secure;
+    auto keys = protocol::generate_credentials(secure);
+    StoredUser stored{keys.access_key_id, keys.secret_access_key, u.uid, u.gid, u.name};
     if (auto ok = store_->put_user(stored); !ok) return fail(ok.error());
     std::lock_guard lock(users_mutex_);
     users_[stored.access_key_id] = stored;

@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/rng.h"
+#include "protocol/credentials_file.h"
 #include "protocol/http_server.h"
 #include "scheduler/controller/batch_api.h"
 #include "scheduler/controller/controller.h"
@@ -31,16 +32,15 @@ std::string default_state_dir() {
   return std::string(home ? home : "/tmp") + "/.local/state/helix";
 }
 
-// Root's SigV4 credentials, in the AWS shared-credentials format, mode
-// 0600, written once so `aws --profile helix` works out of the box.
+// Root's SigV4 credentials, in the AWS shared-credentials format (profile
+// "helix", mode 0600), written once so `aws --profile helix` works out of
+// the box. An existing file is never overwritten: an admin may have edited it.
 void write_credentials_file(const std::string& path, const helix::controller::StoredUser& user) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;  // already there: never overwrite what an admin may have edited
-  std::string text = "[helix]\naws_access_key_id = " + user.access_key_id +
-                     "\naws_secret_access_key = " + user.secret_access_key + "\n";
-  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    spdlog::error("cannot write {}: {}", path, std::strerror(errno));
-  ::close(fd);
+  if (::access(path.c_str(), F_OK) == 0) return;
+  helix::protocol::CredentialsFile file;
+  file.set_credentials("helix", {user.access_key_id, user.secret_access_key});
+  if (auto ok = file.write(path); !ok)
+    spdlog::error("cannot write {}: {}", path, ok.error().to_string());
 }
 
 std::string self_dir() {
