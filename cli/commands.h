@@ -1,0 +1,54 @@
+// The helix subcommands: each turns its parsed options into requests with
+// the pure builders of this folder, sends them through an ApiClient and
+// prints the result. Each returns the process exit status:
+//   0 success; 1 an error (printed to `err` as "helix: <message>", the
+//   server's message as it is); 2 a usage error (a malformed flag value);
+//   wait: the failed job's exit code (job_outcome.h).
+// Not unit tested here: they need a live helixd (tests/integration).
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/api_client.h"
+#include "cli/list_jobs.h"
+#include "cli/submit_request.h"
+
+namespace helix::cli {
+
+enum class OutputFormat { kText, kJson };
+
+struct CommandContext {
+  const ApiClient& client;
+  OutputFormat output = OutputFormat::kText;
+  std::ostream& out;
+  std::ostream& err;
+};
+
+int run_submit(const CommandContext& ctx, const SubmitOptions& options, bool wait);
+int run_jobs(const CommandContext& ctx, const JobsOptions& options);
+int run_describe(const CommandContext& ctx, const std::vector<std::string>& job_ids);
+// attempt 0: the latest. follow: poll until the attempt's log is final.
+int run_logs(const CommandContext& ctx, const std::string& job_id, int attempt, bool follow);
+int run_cancel(const CommandContext& ctx, const std::string& job_id, const std::string& reason,
+               bool terminate);
+// timeout_seconds: give up after this long in all; nullopt waits for ever.
+int run_wait(const CommandContext& ctx, const std::vector<std::string>& job_ids,
+             std::optional<int64_t> timeout_seconds);
+int run_apply(const CommandContext& ctx, const std::vector<std::string>& paths);
+int run_queues(const CommandContext& ctx);
+int run_definitions(const CommandContext& ctx);
+int run_credentials(const CommandContext& ctx, const std::optional<std::string>& user);
+int run_whoami(const CommandContext& ctx);
+
+// Prints "helix: <message>" and returns 1 (2 when `usage`).
+int report(const CommandContext& ctx, const Error& error, bool usage = false);
+
+// Every page of a paginated Batch list operation: the `list_key` arrays of
+// each reply, joined, following nextToken.
+Result<nlohmann::json> fetch_all_pages(const ApiClient& client, const std::string& operation,
+                                       nlohmann::json request, const std::string& list_key);
+
+}  // namespace helix::cli
