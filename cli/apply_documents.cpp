@@ -29,7 +29,12 @@ Result<ApplyDocument> classify_apply_document(const std::string& source, const s
   try {
     body = json::parse(text);
   } catch (const json::parse_error& e) {
-    return fail(Error::invalid(source, std::string("is not valid JSON: ") + e.what()));
+    // what() is "[json.exception.parse_error.101] parse error at line 1, ...".
+    std::string what = e.what();
+    if (size_t end = what.find("] ");
+        what.rfind("[json.exception", 0) == 0 && end != std::string::npos)
+      what = what.substr(end + 2);
+    return fail(Error::invalid(source, "is not valid JSON: " + what));
   }
   if (!body.is_object())
     return fail(Error::invalid(source, "must hold one JSON object (an AWS request body), not " +
