@@ -5,19 +5,20 @@
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include "workers/exit_record.h"
+#include "workers/run_records.h"
+#include "workers/user_identity.h"
 
 namespace helix::workers {
 
@@ -28,34 +29,70 @@ int pidfd_send_signal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what, int err = errno) {
+  return what + ": " + std::strerror(err);
+}
+
+ExecEvent event(ExecEvent::Kind kind, const std::string& task_id, std::string reason = {}) {
+  ExecEvent ev;
+  ev.kind = kind;
+  ev.task_id = task_id;
+  ev.reason = std::move(reason);
+  return ev;
+}
+
+// Task ids become file names in the run directory.
+bool is_file_name(const std::string& id) {
+  return !id.empty() && id.size() <= 200 && id.front() != '.' &&
+         id.find_first_of(std::string("/\0\n", 3)) == std::string::npos;
+}
+
+// The shim as a signal target. Signals to the shim, not to the job: it
+// forwards them to the job's whole process group (SIGUSR1 as SIGKILL).
+constexpr int kShimTerminate = SIGTERM;
+constexpr int kShimKill = SIGUSR1;
 
 }  // namespace
 
 struct LocalExecutor::Impl {
-  // One running attempt. Own shims are our children (pid stays valid until
-  // we reap it); adopted ones, from a previous helixd, are watched by pidfd.
+  // One attempt between launch (or adoption) and its end. Invariant: every
+  // watched fd maps to exactly one Task, and a Task with shim != 0 has
+  // exactly one watched fd. Own shims are our children: their pid stays
+  // valid until we reap them, which happens after the Task is erased.
+  // Adopted ones, from a previous helixd, are held by pidfd.
   struct Task {
-    pid_t shim = 0;
-    int report_fd = -1;  // own shims: EOF when the shim exits
-    int pidfd = -1;      // adopted shims: readable when the shim exits
-    std::string buffer;
+    pid_t shim = 0;          // 0 while launch() is spawning it
+    int report_fd = -1;      // own shims: "S ..." lines, then EOF when the shim exits
+    int pidfd = -1;          // adopted shims: readable when the shim exits
+    int pending_signal = 0;  // asked for while the shim was being spawned
+    std::string buffer;      // partial report line (epoll thread only)
   };
 
   LocalExecutorOptions options;
   ExecEventSink sink;
+  UserIdentityCache identities;
   int epoll_fd = -1;
   int wake_fd = -1;
   std::thread thread;
-  std::mutex mutex;
-  std::map<std::string, Task> tasks;      // by task id
-  std::map<int, std::string> task_of_fd;  // watched fd -> task id
+  std::mutex mutex;  // guards tasks, task_of_fd, stopping
+  std::map<std::string, Task> tasks;
+  std::map<int, std::string> task_of_fd;
   bool stopping = false;
+
+  ~Impl() {
+    for (auto& [id, task] : tasks) {
+      if (task.report_fd >= 0) ::close(task.report_fd);
+      if (task.pidfd >= 0) ::close(task.pidfd);
+    }
+    if (epoll_fd >= 0) ::close(epoll_fd);
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
 
   std::string path(const std::string& task, const char* suffix) const {
     return options.run_dir + "/" + task + suffix;
   }
 
+  // Called with the mutex held.
   void watch(const std::string& task, int fd) {
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -64,55 +101,65 @@ struct LocalExecutor::Impl {
     task_of_fd[fd] = task;
   }
 
-  // The shim is gone: report what it recorded.
-  void finish(const std::string& task_id) {
-    ExecEvent ev;
+  // The shim is gone: report what it recorded. `shim_status` is the wait
+  // status of an own shim, nullopt for an adopted one.
+  ExecEvent outcome(const std::string& task_id, std::optional<int> shim_status) const {
     auto text = read_small_file(path(task_id, ".exit"));
-    std::optional<ExecEvent> parsed = text ? parse_exit_record(task_id, *text) : std::nullopt;
-    if (parsed) {
-      ev = std::move(*parsed);
-    } else {
-      ev.kind = ExecEvent::Kind::kLost;
-      ev.task_id = task_id;
-      ev.reason =
-          text ? "unreadable exit record" : "the attempt's shim ended without an exit record";
+    if (text) {
+      if (auto parsed = parse_exit_record(task_id, *text)) return std::move(*parsed);
+      return event(ExecEvent::Kind::kLost, task_id, "unreadable exit record: " + *text);
     }
-    sink(std::move(ev));
+    if (shim_status && WIFEXITED(*shim_status)) {
+      int code = WEXITSTATUS(*shim_status);
+      if (code == kShimExitClaimed)
+        return event(ExecEvent::Kind::kStartFailed, task_id, kNeverStarted);
+      if (code == kShimExitNoClaim)
+        return event(ExecEvent::Kind::kStartFailed, task_id,
+                     "helix-shim could not create its pid record in " + options.run_dir +
+                         " (exit status 125; its message is on helixd's stderr)");
+      return event(
+          ExecEvent::Kind::kLost, task_id,
+          "helix-shim exited with status " + std::to_string(code) + " without an exit record");
+    }
+    if (shim_status && WIFSIGNALED(*shim_status))
+      return event(ExecEvent::Kind::kLost, task_id,
+                   "helix-shim was killed by signal " + std::to_string(WTERMSIG(*shim_status)) +
+                       " before writing an exit record");
+    return event(ExecEvent::Kind::kLost, task_id, "helix-shim ended without an exit record");
+  }
+
+  void read_report(const std::string& task_id, Task& task, const char* data, size_t size) {
+    task.buffer.append(data, size);
+    size_t nl;
+    while ((nl = task.buffer.find('\n')) != std::string::npos) {
+      std::string line = task.buffer.substr(0, nl);
+      task.buffer.erase(0, nl + 1);
+      long pid = 0;
+      long long start_us = 0;
+      if (std::sscanf(line.c_str(), "S %ld %lld", &pid, &start_us) == 2) {
+        ExecEvent ev = event(ExecEvent::Kind::kStarted, task_id);
+        ev.pid = static_cast<pid_t>(pid);
+        ev.started_at = from_epoch_us(start_us);
+        sink(std::move(ev));
+      }
+    }
   }
 
   void on_readable(int fd) {
     std::string task_id;
-    Task* task = nullptr;
+    Task* task = nullptr;  // stable: only this thread erases tasks
     {
       std::lock_guard lock(mutex);
       auto it = task_of_fd.find(fd);
       if (it == task_of_fd.end()) return;
       task_id = it->second;
-      task = &tasks[task_id];
+      task = &tasks.at(task_id);
     }
     if (fd == task->report_fd) {
       char buf[512];
       ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n > 0) {
-        task->buffer.append(buf, static_cast<size_t>(n));
-        size_t nl;
-        while ((nl = task->buffer.find('\n')) != std::string::npos) {
-          std::string line = task->buffer.substr(0, nl);
-          task->buffer.erase(0, nl + 1);
-          long pid = 0;
-          long long start_us = 0;
-          if (std::sscanf(line.c_str(), "S %ld %lld", &pid, &start_us) == 2) {
-            ExecEvent ev;
-            ev.kind = ExecEvent::Kind::kStarted;
-            ev.task_id = task_id;
-            ev.pid = static_cast<pid_t>(pid);
-            ev.started_at = from_epoch_us(start_us);
-            sink(std::move(ev));
-          }
-        }
-        return;
-      }
-      if (n < 0 && errno == EINTR) return;
+      if (n > 0) return read_report(task_id, *task, buf, static_cast<size_t>(n));
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     }
     // EOF on the report pipe, or the adopted shim's pidfd fired: it exited.
     pid_t shim = 0;
@@ -123,16 +170,18 @@ struct LocalExecutor::Impl {
       task_of_fd.erase(fd);
       own = task->report_fd >= 0;
       shim = task->shim;
-      if (task->report_fd >= 0) ::close(task->report_fd);
-      if (task->pidfd >= 0) ::close(task->pidfd);
+      ::close(fd);
       tasks.erase(task_id);
     }
+    std::optional<int> status;
     if (own) {
-      int status = 0;
-      while (::waitpid(shim, &status, 0) < 0 && errno == EINTR) {
+      int s = 0;
+      pid_t r;
+      while ((r = ::waitpid(shim, &s, 0)) < 0 && errno == EINTR) {
       }
+      if (r == shim) status = s;  // ECHILD when helixd ignores SIGCHLD
     }
-    finish(task_id);
+    sink(outcome(task_id, status));
   }
 
   void run() {
@@ -154,15 +203,125 @@ struct LocalExecutor::Impl {
     }
   }
 
+  // Called with the mutex held.
+  void send(Task& task, int sig) {
+    if (task.pidfd >= 0) {
+      pidfd_send_signal(task.pidfd, sig);
+    } else if (task.shim > 0) {
+      ::kill(task.shim, sig);  // our unreaped child: the pid cannot be reused
+    } else if (task.pending_signal != kShimKill) {
+      task.pending_signal = sig;  // launch() sends it once the shim exists
+    }
+  }
+
   void signal_task(const std::string& task_id, int sig) {
     std::lock_guard lock(mutex);
     auto it = tasks.find(task_id);
-    if (it == tasks.end()) return;
-    if (it->second.pidfd >= 0) {
-      pidfd_send_signal(it->second.pidfd, sig);
-    } else {
-      ::kill(it->second.shim, sig);  // our unreaped child: the pid cannot be reused
+    if (it != tasks.end()) send(it->second, sig);
+  }
+
+  // The shim's command line: options, "--", the job's argv.
+  std::optional<std::vector<std::string>> shim_args(const LaunchSpec& spec, std::string* error) {
+    std::vector<std::string> args = {
+        options.shim_path, "--run-dir",  options.run_dir,
+        "--task",          spec.task_id, "--log",
+        spec.log_path,     "--cwd",      spec.working_dir.empty() ? "/" : spec.working_dir};
+    if (spec.uid) {
+      auto id = identities.lookup(*spec.uid, spec.gid);
+      if (!id) {
+        *error = "uid " + std::to_string(*spec.uid) + " has no passwd entry and no gid was given";
+        return std::nullopt;
+      }
+      std::string groups;
+      for (gid_t g : id->groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+      args.insert(args.end(), {"--uid", std::to_string(*spec.uid), "--gid", std::to_string(id->gid),
+                               "--groups", groups});
     }
+    args.push_back("--");
+    args.insert(args.end(), spec.argv.begin(), spec.argv.end());
+    return args;
+  }
+
+  // posix_spawn of the shim, fd 3 = `report_w`. Returns 0 or an errno value.
+  int spawn(std::vector<std::string>& args, const std::vector<std::string>& env, int report_w,
+            pid_t* pid) {
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    envp.reserve(env.size() + 1);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, report_w, 3);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    // Every handler back to default (helixd may ignore some), and the
+    // shim's control signals blocked until it is ready to forward them, so
+    // a terminate() right after launch() is not lost (see helix_shim.c).
+    sigset_t all, control;
+    sigfillset(&all);
+    sigemptyset(&control);
+    sigaddset(&control, kShimTerminate);
+    sigaddset(&control, kShimKill);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setsigmask(&attr, &control);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int rc =
+        ::posix_spawn(pid, options.shim_path.c_str(), &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    return rc;
+  }
+
+  // One id of recover(): see the header for the outcomes.
+  ExecEvent recover_one(const std::string& id) {
+    // A shim started by the previous helixd may be racing us; each pass
+    // re-reads after a change we could not have caused, and the race is
+    // settled within two passes (the pid record is created once, the exit
+    // record once).
+    for (int pass = 0; pass < 4; ++pass) {
+      if (auto text = read_small_file(path(id, ".exit"))) {
+        if (auto ev = parse_exit_record(id, *text)) return std::move(*ev);
+        return event(ExecEvent::Kind::kLost, id, "unreadable exit record: " + *text);
+      }
+      auto pid_text = read_small_file(path(id, ".pid"));
+      if (!pid_text) {
+        // Claim the attempt: a shim the previous helixd spawned that has not
+        // created its record yet will find ours and exit without running.
+        int err = create_exclusive(options.run_dir, path(id, ".pid"), "claimed\n");
+        if (err == 0) return event(ExecEvent::Kind::kStartFailed, id, kNeverStarted);
+        if (err == EEXIST) continue;  // the shim was faster
+        return event(ExecEvent::Kind::kLost, id,
+                     errno_text("cannot claim " + path(id, ".pid"), err));
+      }
+      auto record = parse_pid_record(*pid_text);
+      if (!record) return event(ExecEvent::Kind::kLost, id, "unreadable pid record: " + *pid_text);
+      if (record->is_claim) return event(ExecEvent::Kind::kStartFailed, id, kNeverStarted);
+      // pidfd first, then the start time, then a liveness check through the
+      // pidfd: if the process is still alive, the pid was not reused between
+      // the two steps, so the start time we read was this process's.
+      int pidfd = pidfd_open(record->pid);
+      if (pidfd >= 0) {
+        auto ticks = process_start_ticks(record->pid);
+        if (ticks && *ticks == record->start_ticks && pidfd_send_signal(pidfd, 0) == 0) {
+          std::lock_guard lock(mutex);
+          Task& task = tasks[id];
+          task.shim = record->pid;
+          task.pidfd = pidfd;
+          watch(id, pidfd);
+          return event(ExecEvent::Kind::kStarted, id, "adopted");
+        }
+        ::close(pidfd);
+      }
+      // The shim is gone; it may have written its record just now.
+      if (::access(path(id, ".exit").c_str(), F_OK) == 0) continue;
+      return event(ExecEvent::Kind::kLost, id, "helix-shim ended without an exit record");
+    }
+    return event(ExecEvent::Kind::kLost, id, "the run records kept changing during recovery");
   }
 };
 
@@ -175,15 +334,15 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(const LocalExecutor
   if (ec)
     return fail(Error::unavailable("cannot create run directory " + options.run_dir, ec.message()));
   if (::access(options.shim_path.c_str(), X_OK) != 0)
-    return fail(
-        Error::unavailable("helix-shim not found at " + options.shim_path, std::strerror(errno)));
+    return fail(Error::unavailable("helix-shim not executable at " + options.shim_path,
+                                   std::strerror(errno)));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->sink = std::move(sink);
   impl->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (impl->epoll_fd < 0) return fail(Error::unavailable(errno_text("epoll_create1")));
   impl->wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl->epoll_fd < 0 || impl->wake_fd < 0)
-    return fail(Error::unavailable(errno_text("epoll/eventfd")));
+  if (impl->wake_fd < 0) return fail(Error::unavailable(errno_text("eventfd")));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = impl->wake_fd;
@@ -201,165 +360,84 @@ LocalExecutor::~LocalExecutor() {
   uint64_t one = 1;
   (void)!::write(impl_->wake_fd, &one, sizeof one);
   if (impl_->thread.joinable()) impl_->thread.join();
-  for (auto& [id, task] : impl_->tasks) {
-    if (task.report_fd >= 0) ::close(task.report_fd);
-    if (task.pidfd >= 0) ::close(task.pidfd);
-  }
-  ::close(impl_->epoll_fd);
-  ::close(impl_->wake_fd);
+  // Impl's destructor closes the report pipes: the shims' reports then fail
+  // with EPIPE, which they ignore.
 }
 
 void LocalExecutor::launch(const LaunchSpec& spec) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    impl_->sink(
-        {ExecEvent::Kind::kStartFailed, spec.task_id, 0, {}, {}, {}, {}, {}, errno_text("pipe")});
-    return;
-  }
-  std::vector<std::string> args = {impl_->options.shim_path,
-                                   "--run-dir",
-                                   impl_->options.run_dir,
-                                   "--task",
-                                   spec.task_id,
-                                   "--log",
-                                   spec.log_path,
-                                   "--cwd",
-                                   spec.working_dir};
-  if (spec.uid) {
-    args.insert(args.end(), {"--uid", std::to_string(*spec.uid), "--gid",
-                             std::to_string(spec.gid.value_or(*spec.uid))});
-  }
-  args.push_back("--");
-  args.insert(args.end(), spec.argv.begin(), spec.argv.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env = spec.env;
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // helixd blocks SIGTERM/SIGINT for its sigwait thread; the shim must not
-  // inherit that mask, nor ignored signals.
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGPIPE, SIGHUP}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  int rc;
+  auto fail_start = [&](std::string reason) {
+    impl_->sink(event(ExecEvent::Kind::kStartFailed, spec.task_id, std::move(reason)));
+  };
+  if (!is_file_name(spec.task_id))
+    return fail_start("task id \"" + spec.task_id + "\" cannot name a file in the run directory");
+  if (spec.argv.empty()) return fail_start("empty command");
+  std::string error;
+  auto args = impl_->shim_args(spec, &error);
+  if (!args) return fail_start(error);
   {
-    // Hold the lock so the report fd is registered before the thread can
-    // see it; launches are serialized anyway by the kernel's process creation.
+    // Reserve the id: a second launch of a running attempt is refused, and
+    // terminate()/kill() during the spawn are remembered.
     std::lock_guard lock(impl_->mutex);
-    rc = ::posix_spawn(&pid, impl_->options.shim_path.c_str(), &actions, &attr, argv.data(),
-                       envp.data());
-    ::close(pipe_fds[1]);
+    if (!impl_->tasks.try_emplace(spec.task_id).second)
+      return fail_start("task " + spec.task_id + " is already running");
+  }
+  int fds[2];
+  int rc = ::pipe2(fds, O_CLOEXEC) == 0 ? 0 : errno;
+  // dup2(3, 3) would leave close-on-exec set: keep the write end off fd 3.
+  if (rc == 0 && fds[1] == 3) {
+    int moved = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 4);
+    rc = moved >= 0 ? 0 : errno;
+    ::close(fds[1]);
+    fds[1] = moved;
+  }
+  pid_t pid = 0;
+  // Spawned without the lock: posix_spawn is most of launch()'s cost, and
+  // the epoll thread and other launches need not wait for it.
+  if (rc == 0) rc = impl_->spawn(*args, spec.env, fds[1], &pid);
+  if (fds[1] >= 0) ::close(fds[1]);
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->tasks.find(spec.task_id);
     if (rc == 0) {
-      Impl::Task task;
-      task.shim = pid;
-      task.report_fd = pipe_fds[0];
-      impl_->tasks[spec.task_id] = std::move(task);
-      impl_->watch(spec.task_id, pipe_fds[0]);
+      it->second.shim = pid;
+      it->second.report_fd = fds[0];
+      impl_->watch(spec.task_id, fds[0]);
+      if (it->second.pending_signal) ::kill(pid, it->second.pending_signal);
     } else {
-      ::close(pipe_fds[0]);
+      if (fds[0] >= 0) ::close(fds[0]);
+      impl_->tasks.erase(it);
     }
   }
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    ExecEvent ev;
-    ev.kind = ExecEvent::Kind::kStartFailed;
-    ev.task_id = spec.task_id;
-    ev.reason = "cannot start helix-shim: " + std::string(std::strerror(rc));
-    impl_->sink(std::move(ev));
-  }
+  if (rc != 0) fail_start(errno_text("cannot start helix-shim " + impl_->options.shim_path, rc));
 }
 
-void LocalExecutor::terminate(const std::string& task_id) { impl_->signal_task(task_id, SIGTERM); }
-void LocalExecutor::kill(const std::string& task_id) { impl_->signal_task(task_id, SIGUSR1); }
+void LocalExecutor::terminate(const std::string& task_id) {
+  impl_->signal_task(task_id, kShimTerminate);
+}
+void LocalExecutor::kill(const std::string& task_id) { impl_->signal_task(task_id, kShimKill); }
 
 void LocalExecutor::forget(const std::string& task_id) {
+  if (!is_file_name(task_id)) return;
   for (const char* suffix : {".exit", ".exit.tmp", ".pid"})
     ::unlink(impl_->path(task_id, suffix).c_str());
 }
 
 std::vector<ExecEvent> LocalExecutor::recover(const std::set<std::string>& task_ids) {
   std::vector<ExecEvent> out;
+  out.reserve(task_ids.size());
   for (const auto& id : task_ids) {
-    for (int round = 0;; ++round) {
-      if (auto text = read_small_file(impl_->path(id, ".exit"))) {
-        auto ev = parse_exit_record(id, *text);
-        if (!ev) {
-          ev = ExecEvent{};
-          ev->kind = ExecEvent::Kind::kLost;
-          ev->task_id = id;
-          ev->reason = "unreadable exit record";
-        }
-        out.push_back(std::move(*ev));
-        break;
-      }
-      auto pid_text = read_small_file(impl_->path(id, ".pid"));
-      if (!pid_text) {
-        // Claim the record: a shim spawned by the previous helixd that has
-        // not run yet will find it and exit without starting the command.
-        int fd =
-            ::open(impl_->path(id, ".pid").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0) {
-          if (errno == EEXIST && round < 3) continue;  // the shim was just faster
-          out.push_back({ExecEvent::Kind::kLost, id, 0, {}, {}, {}, {}, {}, errno_text("claim")});
-          break;
-        }
-        (void)!::write(fd, "claimed\n", 8);
-        ::close(fd);
-        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, kNeverStarted});
-        break;
-      }
-      auto record = parse_pid_record(*pid_text);
-      if (!record && round < 3) continue;  // being written this instant
-      if (record && record->claimed) {
-        out.push_back({ExecEvent::Kind::kStartFailed, id, 0, {}, {}, {}, {}, {}, kNeverStarted});
-        break;
-      }
-      auto ticks = record ? process_start_ticks(record->pid) : std::nullopt;
-      int pidfd = ticks && *ticks == record->start_ticks ? pidfd_open(record->pid) : -1;
-      if (pidfd >= 0) {
-        std::lock_guard lock(impl_->mutex);
-        Impl::Task task;
-        task.shim = record->pid;
-        task.pidfd = pidfd;
-        impl_->tasks[id] = std::move(task);
-        impl_->watch(id, pidfd);
-        out.push_back({ExecEvent::Kind::kStarted, id, 0, {}, {}, {}, {}, {}, "adopted"});
-        break;
-      }
-      if (read_small_file(impl_->path(id, ".exit"))) continue;  // it finished meanwhile
-      out.push_back({ExecEvent::Kind::kLost,
-                     id,
-                     0,
-                     {},
-                     {},
-                     {},
-                     {},
-                     {},
-                     "the attempt's shim ended without an exit record"});
-      break;
+    if (!is_file_name(id)) {
+      out.push_back(event(ExecEvent::Kind::kLost, id, "task id cannot name a run record"));
+      continue;
     }
+    out.push_back(impl_->recover_one(id));
   }
-  // Records of attempts the store no longer considers running.
+  // Records of attempts the store does not consider running: leftovers of
+  // forget() calls a crash interrupted.
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(impl_->options.run_dir, ec)) {
-    std::string name = entry.path().filename().string();
-    auto dot = name.find(".pid") != std::string::npos ? name.rfind(".pid") : name.rfind(".exit");
-    if (dot == std::string::npos) continue;
-    if (!task_ids.count(name.substr(0, dot))) ::unlink(entry.path().c_str());
+    auto task = task_of_record_file(entry.path().filename().string());
+    if (task && !task_ids.count(*task)) ::unlink(entry.path().c_str());
   }
   return out;
 }

@@ -3,59 +3,111 @@
 #include <hwloc.h>
 #include <unistd.h>
 
-#include <set>
+#include <memory>
 
 namespace helix::workers {
 
-Result<NodeResources> discover_local_node() {
-  hwloc_topology_t topology;
-  if (hwloc_topology_init(&topology) != 0)
-    return fail(Error::unavailable("hwloc_topology_init failed"));
-  hwloc_topology_set_io_types_filter(topology, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-  if (hwloc_topology_load(topology) != 0) {
-    hwloc_topology_destroy(topology);
-    return fail(Error::unavailable("hwloc_topology_load failed"));
+namespace {
+
+constexpr uint16_t kVendorNvidia = 0x10de;
+constexpr uint16_t kVendorAmd = 0x1002;
+
+struct TopologyDeleter {
+  void operator()(hwloc_topology* t) const { hwloc_topology_destroy(t); }
+};
+using Topology = std::unique_ptr<hwloc_topology, TopologyDeleter>;
+
+Result<Topology> new_topology() {
+  hwloc_topology_t raw = nullptr;
+  if (hwloc_topology_init(&raw) != 0) return fail(Error::unavailable("hwloc_topology_init failed"));
+  Topology topology(raw);
+  // PCI devices are enough to count GPUs; bridges and OS devices are not needed.
+  hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+  return topology;
+}
+
+int64_t count_gpus(hwloc_topology_t topology) {
+  int64_t gpus = 0;
+  for (hwloc_obj_t pci = hwloc_get_next_pcidev(topology, nullptr); pci;
+       pci = hwloc_get_next_pcidev(topology, pci)) {
+    if (is_gpu_pci_device(pci->attr->pcidev.class_id, pci->attr->pcidev.vendor_id)) ++gpus;
   }
+  return gpus;
+}
+
+uint64_t numa_memory_bytes(hwloc_topology_t topology) {
+  uint64_t bytes = 0;
+  for (hwloc_obj_t numa = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_NUMANODE, nullptr); numa;
+       numa = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_NUMANODE, numa)) {
+    bytes += numa->attr->numanode.local_memory;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+bool is_gpu_pci_device(uint16_t class_id, uint16_t vendor_id) {
+  switch (class_id) {
+    case 0x0302:  // 3D controller
+    case 0x0380:  // display controller, other
+      return true;
+    case 0x0300:  // VGA compatible controller
+      return vendor_id == kVendorNvidia || vendor_id == kVendorAmd;
+    case 0x1200:  // processing accelerator
+      return vendor_id == kVendorAmd;
+    default:
+      return false;
+  }
+}
+
+Result<NodeResources> discover_local_node() {
+  auto topology = new_topology();
+  if (!topology) return fail(topology.error());
+  hwloc_topology_t topo = topology->get();
+  // hwloc's Linux backend finds PCI devices in sysfs by itself; the
+  // libpciaccess plugin would only duplicate that (and leaks at exit), and
+  // the GL and OpenCL plugins would open X displays and GPU drivers.
+  for (const char* plugin : {"pci", "gl", "opencl"})
+    hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, plugin);
+  if (hwloc_topology_load(topo) != 0) return fail(Error::unavailable("hwloc_topology_load failed"));
   NodeResources node;
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   node.hostname = host;
-  hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topology);
-  hwloc_bitmap_t bound = hwloc_bitmap_alloc();
-  // Honour the cpuset helixd was started in (taskset, cgroups, Slurm).
-  if (hwloc_get_cpubind(topology, bound, HWLOC_CPUBIND_PROCESS) == 0) {
-    hwloc_bitmap_and(bound, bound, allowed);
+  // Allowed (cgroup cpuset) and bound (taskset, Slurm) at once.
+  hwloc_bitmap_t usable = hwloc_bitmap_alloc();
+  if (hwloc_get_cpubind(topo, usable, HWLOC_CPUBIND_PROCESS) == 0) {
+    hwloc_bitmap_and(usable, usable, hwloc_topology_get_allowed_cpuset(topo));
   } else {
-    hwloc_bitmap_copy(bound, allowed);
+    hwloc_bitmap_copy(usable, hwloc_topology_get_allowed_cpuset(topo));
   }
-  node.vcpus = hwloc_bitmap_weight(bound);
-  hwloc_bitmap_free(bound);
-  uint64_t bytes = 0;
-  int numa = hwloc_get_nbobjs_by_type(topology, HWLOC_OBJ_NUMANODE);
-  for (int i = 0; i < numa; ++i) {
-    hwloc_obj_t obj = hwloc_get_obj_by_type(topology, HWLOC_OBJ_NUMANODE, static_cast<unsigned>(i));
-    if (obj->attr) bytes += obj->attr->numanode.local_memory;
-  }
+  node.vcpus = hwloc_bitmap_weight(usable);
+  hwloc_bitmap_free(usable);
+  uint64_t bytes = numa_memory_bytes(topo);
   // Hot-plugged memory (virtio-mem, some VMs) can be missing from the NUMA
   // nodes' counts while the kernel uses it: trust the larger figure.
   uint64_t physical = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
                       static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   if (physical > bytes) bytes = physical;
   node.memory_mib = static_cast<int64_t>(bytes / (1024 * 1024));
-  std::set<std::string> gpus;
-  for (hwloc_obj_t os = hwloc_get_next_osdev(topology, nullptr); os;
-       os = hwloc_get_next_osdev(topology, os)) {
-    if (os->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU ||
-        os->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC) {
-      // One physical GPU shows as several OS devices (cuda0, nvml0, ...): count PCI parents.
-      hwloc_obj_t pci = os->parent;
-      while (pci && pci->type != HWLOC_OBJ_PCI_DEVICE) pci = pci->parent;
-      gpus.insert(pci ? std::to_string(pci->gp_index) : std::string(os->name ? os->name : "?"));
-    }
-  }
-  node.gpus = static_cast<int64_t>(gpus.size());
-  hwloc_topology_destroy(topology);
+  node.gpus = count_gpus(topo);
   if (node.vcpus <= 0) return fail(Error::unavailable("hwloc found no usable PU"));
+  return node;
+}
+
+Result<NodeResources> node_resources_from_xml(const std::string& xml, std::string hostname) {
+  auto topology = new_topology();
+  if (!topology) return fail(topology.error());
+  hwloc_topology_t topo = topology->get();
+  if (hwloc_topology_set_xmlbuffer(topo, xml.data(), static_cast<int>(xml.size() + 1)) != 0 ||
+      hwloc_topology_load(topo) != 0)
+    return fail(Error::corruption("topology XML cannot be loaded by hwloc"));
+  NodeResources node;
+  node.hostname = std::move(hostname);
+  node.vcpus = hwloc_bitmap_weight(hwloc_topology_get_allowed_cpuset(topo));
+  node.memory_mib = static_cast<int64_t>(numa_memory_bytes(topo) / (1024 * 1024));
+  node.gpus = count_gpus(topo);
+  if (node.vcpus <= 0) return fail(Error::corruption("topology XML has no PU"));
   return node;
 }
 

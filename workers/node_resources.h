@@ -1,5 +1,7 @@
 // What this node offers the scheduler, discovered with hwloc: the PUs this
-// process may use, the memory of its NUMA nodes, and its GPUs.
+// process may use, the memory of its NUMA nodes, and its GPUs. Live
+// discovery lives here only (docs/STYLE.md section 2); the pure cores get
+// the result as data.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +13,28 @@ namespace helix::workers {
 
 struct NodeResources {
   std::string hostname;
-  int64_t vcpus = 0;       // PUs in this process's allowed cpuset
+  int64_t vcpus = 0;       // PUs in this process's allowed and bound cpuset
   int64_t memory_mib = 0;  // total memory of the NUMA nodes
-  int64_t gpus = 0;        // GPU OS devices (CUDA, OpenCL, NVML, RSMI)
+  int64_t gpus = 0;        // compute GPUs, counted as PCI devices (see is_gpu_pci_device)
 };
 
+// This machine as helixd sees it (taskset, cgroup cpusets and Slurm
+// allocations shrink vcpus). Fails only when hwloc cannot load a topology.
 Result<NodeResources> discover_local_node();
+
+// The same rules applied to an exported topology (lstopo --of xml
+// --whole-io): every allowed PU, the NUMA nodes' memory, the GPUs. For tests
+// and for describing a node from a file.
+Result<NodeResources> node_resources_from_xml(const std::string& xml, std::string hostname);
+
+// GPUs are counted by PCI class rather than by hwloc OS devices: Debian's
+// hwloc has no CUDA/NVML/RSMI plugins, so an NVIDIA GPU shows no OS device
+// unless nvidia-drm is loaded, while a server's BMC graphics (ASPEED,
+// Matrox) does show one ("card0"). Counted: 3D controllers (0x0302: NVIDIA
+// datacenter GPUs) and other display controllers (0x0380: AMD Instinct up
+// to MI250, Intel Data Center GPU Max) of any vendor; VGA controllers
+// (0x0300) of NVIDIA and AMD; processing accelerators (0x1200) of AMD
+// (MI300). Not counted: VGA of other vendors (BMCs, integrated graphics).
+bool is_gpu_pci_device(uint16_t class_id, uint16_t vendor_id);
 
 }  // namespace helix::workers
