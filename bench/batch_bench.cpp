@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <httplib.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -55,10 +55,10 @@ struct Daemon {
   std::string socket;
 };
 
-Daemon start_helixd(const std::string& bin_dir) {
+Daemon start_helixd(const std::string& bin_dir, const std::string& parent) {
   Daemon d;
-  char tmpl[] = "/tmp/helix-bench-XXXXXX";
-  d.state_dir = mkdtemp(tmpl);
+  std::string tmpl = parent + "/helix-bench-XXXXXX";
+  d.state_dir = mkdtemp(tmpl.data());
   int out[2];
   if (pipe(out) != 0) std::abort();
   d.pid = fork();
@@ -131,12 +131,14 @@ int main(int argc, char** argv) {
   app.add_option("--latency-jobs", latency_jobs, "jobs in the latency run (one at a time)");
   app.add_option("--clients", clients, "concurrent submitting connections");
   app.add_option("--bin-dir", bin_dir, "where helixd is");
+  std::string state_parent = "/tmp";
+  app.add_option("--state-parent", state_parent, "helixd's state directory is made in here");
   CLI11_PARSE(app, argc, argv);
 
   double baseline = fork_exec_wait_per_second(jobs);
   std::printf("baseline_fork_exec_wait %.1f jobs/s\n", baseline);
 
-  Daemon d = start_helixd(bin_dir);
+  Daemon d = start_helixd(bin_dir, state_parent);
 
   // Latency: one job at a time on an idle daemon.
   std::vector<double> latencies_ms;

@@ -26,7 +26,9 @@
 
 namespace {
 
+// The same rule as the helix CLI's, so both find the same socket.
 std::string default_state_dir() {
+  if (const char* dir = std::getenv("HELIX_STATE_DIR"); dir && *dir) return dir;
   if (::geteuid() == 0) return "/var/lib/helix";
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/tmp") + "/.local/state/helix";
