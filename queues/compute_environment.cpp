@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_reader.h"
+#include "queues/common_fields.h"
 
 namespace helix::queues {
 
@@ -18,15 +19,6 @@ std::optional<bool> parse_state(const std::optional<std::string>& state, const s
 }
 
 namespace {
-
-std::map<std::string, std::string> parse_tags(JsonReader& r, const Limits& limits) {
-  auto tags = r.optional_string_map("tags");
-  if (!tags) return {};
-  if (tags->size() > limits.max_tags)
-    r.problems().add(r.field_path("tags"), std::to_string(tags->size()) + " tags, the maximum is " +
-                                               std::to_string(limits.max_tags));
-  return *tags;
-}
 
 void ce_fields_not_on_prem(JsonReader& r) {
   r.unsupported("computeResources",

@@ -1,6 +1,7 @@
 #include "queues/job_definition.h"
 
 #include "common/json_reader.h"
+#include "queues/common_fields.h"
 
 namespace helix::queues {
 
@@ -158,19 +159,9 @@ Result<JobDefinition> parse_job_definition(const json& body, const Limits& limit
   if (const json* rs = r.optional_object("retryStrategy")) {
     def.retry_strategy = parse_retry_strategy(*rs, "retryStrategy", limits, problems);
   }
-  if (const json* t = r.optional_object("timeout")) {
-    JsonReader tr(*t, "timeout", problems);
-    def.timeout_seconds =
-        tr.optional_int("attemptDurationSeconds", limits.min_attempt_duration_seconds, INT32_MAX);
-    tr.reject_unknown();
-  }
+  def.timeout_seconds = parse_timeout(r, limits);
   def.scheduling_priority = r.optional_int("schedulingPriority", 0, 9999);
-  if (auto tags = r.optional_string_map("tags")) {
-    if (tags->size() > limits.max_tags)
-      problems.add("tags", std::to_string(tags->size()) + " tags, the maximum is " +
-                               std::to_string(limits.max_tags));
-    def.tags = std::move(*tags);
-  }
+  def.tags = parse_tags(r, limits);
   def.propagate_tags = r.optional_bool("propagateTags").value_or(false);
   if (auto caps = r.optional_string_list("platformCapabilities")) {
     for (size_t i = 0; i < caps->size(); ++i) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/json_reader.h"
+#include "queues/common_fields.h"
 #include "queues/ids.h"
 
 namespace helix::queues {
@@ -87,18 +88,8 @@ Result<SubmitRequest> parse_submit_request(const json& body, size_t raw_size,
     req.overrides = parse_container_spec(*co, "containerOverrides", true, problems);
   if (const json* rs = r.optional_object("retryStrategy"))
     req.retry_strategy = parse_retry_strategy(*rs, "retryStrategy", limits, problems);
-  if (const json* t = r.optional_object("timeout")) {
-    JsonReader tr(*t, "timeout", problems);
-    req.timeout_seconds =
-        tr.optional_int("attemptDurationSeconds", limits.min_attempt_duration_seconds, INT32_MAX);
-    tr.reject_unknown();
-  }
-  if (auto tags = r.optional_string_map("tags")) {
-    if (tags->size() > limits.max_tags)
-      problems.add("tags", std::to_string(tags->size()) + " tags, the maximum is " +
-                               std::to_string(limits.max_tags));
-    req.tags = std::move(*tags);
-  }
+  req.timeout_seconds = parse_timeout(r, limits);
+  req.tags = parse_tags(r, limits);
   req.propagate_tags = r.optional_bool("propagateTags");
   req.share_identifier = r.optional_string("shareIdentifier");
   req.scheduling_priority_override = r.optional_int("schedulingPriorityOverride", 0, 9999);
