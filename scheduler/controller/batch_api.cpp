@@ -377,9 +377,9 @@ struct Routed {
     for (;;) {
       auto job = visible_job(id);
       if (!job) return from_error(job.error());
-      if (queues::is_terminal(job->status) || std::chrono::steady_clock::now() >= deadline)
+      if (queues::is_terminal(job->status) || std::chrono::steady_clock::now() >= deadline ||
+          !c.wait_for_commit(&generation, deadline))
         return ok_json(queues::job_to_detail(*job, c.options().arns));
-      c.wait_for_commit(&generation, deadline);
     }
   }
 

@@ -367,11 +367,21 @@ void Controller::on_exec_event(const workers::ExecEvent& ev) {
   }
 }
 
-void Controller::wait_for_commit(uint64_t* generation,
+bool Controller::wait_for_commit(uint64_t* generation,
                                  std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mutex_);
-  committed_.wait_until(lock, deadline, [&] { return generation_ != *generation || stopping_; });
+  committed_.wait_until(
+      lock, deadline, [&] { return generation_ != *generation || stopping_ || waiters_released_; });
   *generation = generation_;
+  return !stopping_ && !waiters_released_;
+}
+
+void Controller::release_waiters() {
+  {
+    std::lock_guard lock(mutex_);
+    waiters_released_ = true;
+  }
+  committed_.notify_all();
 }
 
 uint64_t Controller::generation() const {

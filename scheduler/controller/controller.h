@@ -84,7 +84,10 @@ class Controller {
   std::optional<StoredUser> user_of_key(const std::string& access_key_id) const;
 
   // Blocks until a commit after `*generation` or the deadline; updates it.
-  void wait_for_commit(uint64_t* generation, std::chrono::steady_clock::time_point deadline);
+  // False once release_waiters() was called: the caller should answer now.
+  bool wait_for_commit(uint64_t* generation, std::chrono::steady_clock::time_point deadline);
+  // Shutting down: long-polls return at once so the HTTP server can stop.
+  void release_waiters();
   uint64_t generation() const;
 
   Store& store() { return *store_; }
@@ -132,6 +135,7 @@ class Controller {
   std::condition_variable committed_;
   std::vector<Command> pending_;
   bool stopping_ = false;
+  bool waiters_released_ = false;
   uint64_t generation_ = 0;
   std::thread loop_;
 };

@@ -152,6 +152,7 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop, &signal_number);
   spdlog::info("stopping on signal {}; running jobs keep running", signal_number);
+  (*controller)->release_waiters();
   server->reset();
   controller->reset();
   return 0;
