@@ -202,12 +202,18 @@ void JobBook::evaluate(TimePoint now) {
       }
       continue;
     }
-    if (job.timeout_seconds && a.started_at &&
-        *a.started_at + std::chrono::seconds(*job.timeout_seconds) <= now) {
+    if (timeout_pending(job) && *a.started_at + std::chrono::seconds(*job.timeout_seconds) <= now) {
       a.timed_out = true;
       stop_attempt(job, now);
     }
   }
+}
+
+bool JobBook::timeout_pending(const Job& job) {
+  // Once an attempt is being stopped (timeout or TerminateJob) its timeout
+  // no longer counts: after the SIGKILL only the exit report is awaited.
+  const Attempt& a = *job.current;
+  return job.timeout_seconds && a.started_at && !a.timed_out && !job.terminate_reason;
 }
 
 void JobBook::stop_attempt(Job& job, TimePoint now) {
@@ -227,7 +233,7 @@ std::optional<TimePoint> JobBook::next_deadline() const {
     const Attempt& a = *job.current;
     if (a.kill_at) {
       consider(*a.kill_at);
-    } else if (job.timeout_seconds && a.started_at) {
+    } else if (timeout_pending(job)) {
       consider(*a.started_at + std::chrono::seconds(*job.timeout_seconds));
     }
   }

@@ -132,6 +132,7 @@ class JobBook {
   void finish_attempt(Job& job, Attempt attempt, TimePoint now);
   void fail_unstarted(Job& job, const std::string& reason, TimePoint now);
   void stop_attempt(Job& job, TimePoint now);
+  static bool timeout_pending(const Job& job);
   std::vector<std::string> children_of(const Job& parent) const;
 
   FinishedLookup lookup_;

@@ -168,6 +168,12 @@ TEST_F(JobBookTest, TimeoutTerminatesKillsAfterGraceAndIsNotRetried) {
   now_ += seconds(30);
   settle();
   EXPECT_EQ(last_.kill_tasks, std::vector<std::string>{task});
+  // After the SIGKILL nothing more is sent and nothing is due: only the exit report.
+  EXPECT_FALSE(book_.next_deadline());
+  now_ += seconds(60);
+  settle();
+  EXPECT_TRUE(last_.terminate_tasks.empty());
+  EXPECT_TRUE(last_.kill_tasks.empty());
   ExitReport r;
   r.term_signal = 9;
   book_.attempt_exited(task, r, now_);
