@@ -10,17 +10,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace helix::protocol {
 
 namespace {
 
 constexpr char kAccessKeyId[] = "aws_access_key_id";
 constexpr char kSecretAccessKey[] = "aws_secret_access_key";
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 std::string trim(std::string_view text) {
   size_t first = text.find_first_not_of(" \t\r");
@@ -34,14 +31,14 @@ std::string errno_text() { return std::strerror(errno); }
 }  // namespace
 
 std::optional<std::string> CredentialsProfile::get(const std::string& key) const {
-  std::string wanted = lower(key);
+  std::string wanted = ascii_lower(key);
   for (const auto& [k, v] : entries)
     if (k == wanted) return v;
   return std::nullopt;
 }
 
 void CredentialsProfile::set(const std::string& key, std::string value) {
-  std::string wanted = lower(key);
+  std::string wanted = ascii_lower(key);
   for (auto& [k, v] : entries)
     if (k == wanted) {
       v = std::move(value);
@@ -93,7 +90,7 @@ Result<CredentialsFile> CredentialsFile::parse(std::string_view text, const std:
       problems.add(where, "'" + content + "' is not of the form key = value");
       continue;
     }
-    std::string key = lower(trim(std::string_view(content).substr(0, delimiter)));
+    std::string key = ascii_lower(trim(std::string_view(content).substr(0, delimiter)));
     if (section == nullptr) {
       problems.add(where, "key " + key + " comes before any [profile] header");
       continue;

@@ -7,6 +7,7 @@
 #include <map>
 #include <vector>
 
+#include "common/text.h"
 #include "protocol/crypto.h"
 #include "protocol/percent_encoding.h"
 
@@ -22,11 +23,6 @@ namespace {
 
 constexpr char kAlgorithm[] = "AWS4-HMAC-SHA256";
 constexpr char kTerminator[] = "aws4_request";
-
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 bool iequals(const std::string& a, const std::string& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -228,7 +224,7 @@ tl::expected<ParsedAuthorization, AuthFailure> parse_authorization(const std::st
   parsed.region = credential[2];
   parsed.service = credential[3];
   for (const std::string& name : split(fields["SignedHeaders"], ';')) {
-    if (name.empty() || name != lower(name))
+    if (name.empty() || name != ascii_lower(name))
       return incomplete("SignedHeaders '" + fields["SignedHeaders"] +
                         "' must be lower-case header names separated by ';'");
     parsed.signed_headers.push_back(name);

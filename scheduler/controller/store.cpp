@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace helix::controller {
 
 using nlohmann::json;
@@ -334,14 +336,7 @@ Result<std::optional<Job>> Store::get_job(const std::string& id) {
   });
 }
 
-namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<JobPage> Store::list_jobs(const JobQuery& q) {
   return readers_->with([&](Connection& c) -> Result<JobPage> {
@@ -371,7 +366,7 @@ Result<JobPage> Store::list_jobs(const JobQuery& q) {
       text_param(*q.status);
     }
     if (q.name_pattern) {
-      std::string p = lower(*q.name_pattern);
+      std::string p = ascii_lower(*q.name_pattern);
       if (!p.empty() && p.back() == '*') {
         sql += " AND substr(lower(name), 1, ?) = ?";
         int_param(static_cast<int64_t>(p.size() - 1));
