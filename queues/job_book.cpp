@@ -333,6 +333,7 @@ void JobBook::attempt_exited(const std::string& task_id, const ExitReport& repor
     a.exit_code = 128 + *report.term_signal;  // as a shell and Docker report it
   }
   a.status_reason = a.timed_out ? kTimeoutReason : kContainerExited;
+  if (report.oom_killed) a.reason = kOutOfMemoryReason;
   a.user_seconds = report.user_seconds;
   a.system_seconds = report.system_seconds;
   a.max_rss_kib = report.max_rss_kib;

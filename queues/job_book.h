@@ -46,6 +46,7 @@ struct ExitReport {
   double user_seconds = 0;
   double system_seconds = 0;
   int64_t max_rss_kib = 0;
+  bool oom_killed = false;  // the kernel killed it for exceeding its memory limit
 };
 
 struct Effects {
@@ -63,6 +64,10 @@ struct Effects {
 
 inline constexpr const char* kTimeoutReason = "Job attempt duration exceeded timeout";
 inline constexpr const char* kContainerExited = "Essential container in task exited";
+// AWS Batch's container reason for a job killed for memory; evaluateOnExit
+// rules match it with onReason "OutOfMemoryError*".
+inline constexpr const char* kOutOfMemoryReason =
+    "OutOfMemoryError: Container killed due to memory usage";
 inline constexpr const char* kFailedToStart = "Task failed to start";
 
 class JobBook {

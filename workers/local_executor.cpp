@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,7 +18,9 @@
 #include <mutex>
 #include <thread>
 
+#include "workers/job_cgroups.h"
 #include "workers/run_records.h"
+#include "workers/thread_binding.h"
 #include "workers/user_identity.h"
 
 namespace helix::workers {
@@ -70,6 +73,10 @@ struct LocalExecutor::Impl {
 
   LocalExecutorOptions options;
   ExecEventSink sink;
+  std::unique_ptr<JobCgroups> cgroups;  // null: limits not enforced (limits_note says why)
+  std::string limits_note;
+  std::mutex binder_mutex;  // guards binder's creation
+  std::shared_ptr<Binder> binder;
   UserIdentityCache identities;
   int epoll_fd = -1;
   int wake_fd = -1;
@@ -105,10 +112,7 @@ struct LocalExecutor::Impl {
   // status of an own shim, nullopt for an adopted one.
   ExecEvent outcome(const std::string& task_id, std::optional<int> shim_status) const {
     auto text = read_small_file(path(task_id, ".exit"));
-    if (text) {
-      if (auto parsed = parse_exit_record(task_id, *text)) return std::move(*parsed);
-      return event(ExecEvent::Kind::kLost, task_id, "unreadable exit record: " + *text);
-    }
+    if (text) return with_limits(task_id, *text);
     if (shim_status && WIFEXITED(*shim_status)) {
       int code = WEXITSTATUS(*shim_status);
       if (code == kShimExitClaimed)
@@ -126,6 +130,33 @@ struct LocalExecutor::Impl {
                    "helix-shim was killed by signal " + std::to_string(WTERMSIG(*shim_status)) +
                        " before writing an exit record");
     return event(ExecEvent::Kind::kLost, task_id, "helix-shim ended without an exit record");
+  }
+
+  // The exit record as an event, with what the cgroups tell about it.
+  ExecEvent with_limits(const std::string& task_id, const std::string& record) const {
+    auto parsed = parse_exit_record(task_id, record);
+    if (!parsed) return event(ExecEvent::Kind::kLost, task_id, "unreadable exit record: " + record);
+    if (cgroups && parsed->kind == ExecEvent::Kind::kExited) {
+      parsed->oom_killed = cgroups->oom_killed(task_id);
+      if (auto peak = cgroups->peak_memory_kib(task_id))
+        parsed->usage.max_rss_kib = std::max(parsed->usage.max_rss_kib, *peak);
+    }
+    return std::move(*parsed);
+  }
+
+  // Binds the calling thread for the spawn (see thread_binding.h).
+  Result<std::unique_ptr<Binder::Scope>> bind_for_spawn(const LaunchSpec& spec) {
+    std::shared_ptr<Binder> b;
+    {
+      std::lock_guard lock(binder_mutex);
+      if (!binder) {
+        auto made = Binder::create();
+        if (!made) return fail(made.error());
+        binder = *made;
+      }
+      b = binder;
+    }
+    return b->bind_thread(spec.cpus, spec.numa_nodes);
   }
 
   void read_report(const std::string& task_id, Task& task, const char* data, size_t size) {
@@ -284,10 +315,7 @@ struct LocalExecutor::Impl {
     // settled within two passes (the pid record is created once, the exit
     // record once).
     for (int pass = 0; pass < 4; ++pass) {
-      if (auto text = read_small_file(path(id, ".exit"))) {
-        if (auto ev = parse_exit_record(id, *text)) return std::move(*ev);
-        return event(ExecEvent::Kind::kLost, id, "unreadable exit record: " + *text);
-      }
+      if (auto text = read_small_file(path(id, ".exit"))) return with_limits(id, *text);
       auto pid_text = read_small_file(path(id, ".pid"));
       if (!pid_text) {
         // Claim the attempt: a shim the previous helixd spawned that has not
@@ -338,6 +366,12 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(const LocalExecutor
                                    std::strerror(errno)));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (options.enforce_limits) {
+    impl->cgroups = JobCgroups::detect(&impl->limits_note);
+  } else {
+    impl->limits_note = "limits not enforced (disabled by configuration)";
+  }
+  if (impl->cgroups) impl->limits_note = impl->cgroups->description();
   impl->sink = std::move(sink);
   impl->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (impl->epoll_fd < 0) return fail(Error::unavailable(errno_text("epoll_create1")));
@@ -374,6 +408,13 @@ void LocalExecutor::launch(const LaunchSpec& spec) {
   std::string error;
   auto args = impl_->shim_args(spec, &error);
   if (!args) return fail_start(error);
+  if (impl_->cgroups && (spec.memory_limit_mib || !spec.cpus.empty())) {
+    CgroupLimits limits{spec.memory_limit_mib, spec.cpus, spec.numa_nodes};
+    auto procs = impl_->cgroups->create(spec.task_id, limits);
+    if (!procs) return fail_start(procs.error().to_string());
+    auto at = std::find(args->begin(), args->end(), "--");
+    for (const auto& file : *procs) at = std::next(args->insert(at, {"--cgroup", file}), 2);
+  }
   {
     // Reserve the id: a second launch of a running attempt is refused, and
     // terminate()/kill() during the spawn are remembered.
@@ -393,7 +434,20 @@ void LocalExecutor::launch(const LaunchSpec& spec) {
   pid_t pid = 0;
   // Spawned without the lock: posix_spawn is most of launch()'s cost, and
   // the epoll thread and other launches need not wait for it.
-  if (rc == 0) rc = impl_->spawn(*args, spec.env, fds[1], &pid);
+  std::string bind_error;
+  if (rc == 0) {
+    std::unique_ptr<Binder::Scope> bound;
+    if (!spec.cpus.empty() || !spec.numa_nodes.empty()) {
+      auto scope = impl_->bind_for_spawn(spec);
+      if (scope) {
+        bound = std::move(*scope);
+      } else {
+        bind_error = scope.error().to_string();
+        rc = EINVAL;
+      }
+    }
+    if (rc == 0) rc = impl_->spawn(*args, spec.env, fds[1], &pid);
+  }
   if (fds[1] >= 0) ::close(fds[1]);
   {
     std::lock_guard lock(impl_->mutex);
@@ -408,6 +462,8 @@ void LocalExecutor::launch(const LaunchSpec& spec) {
       impl_->tasks.erase(it);
     }
   }
+  if (rc != 0 && impl_->cgroups) impl_->cgroups->remove(spec.task_id);
+  if (!bind_error.empty()) return fail_start("cannot bind to the placement: " + bind_error);
   if (rc != 0) fail_start(errno_text("cannot start helix-shim " + impl_->options.shim_path, rc));
 }
 
@@ -420,7 +476,10 @@ void LocalExecutor::forget(const std::string& task_id) {
   if (!is_file_name(task_id)) return;
   for (const char* suffix : {".exit", ".exit.tmp", ".pid"})
     ::unlink(impl_->path(task_id, suffix).c_str());
+  if (impl_->cgroups) impl_->cgroups->remove(task_id);
 }
+
+std::string LocalExecutor::limits_description() const { return impl_->limits_note; }
 
 std::vector<ExecEvent> LocalExecutor::recover(const std::set<std::string>& task_ids) {
   std::vector<ExecEvent> out;
@@ -431,6 +490,10 @@ std::vector<ExecEvent> LocalExecutor::recover(const std::set<std::string>& task_
       continue;
     }
     out.push_back(impl_->recover_one(id));
+    // An attempt that will never run (again) has no use for its cgroups.
+    if (impl_->cgroups && out.back().kind != ExecEvent::Kind::kStarted &&
+        out.back().kind != ExecEvent::Kind::kExited)
+      impl_->cgroups->remove(id);
   }
   // Records of attempts the store does not consider running: leftovers of
   // forget() calls a crash interrupted.

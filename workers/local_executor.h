@@ -35,6 +35,13 @@ struct LaunchSpec {
   std::optional<uid_t> uid;  // run as this user (helixd must be root)
   std::optional<gid_t> gid;
   std::string log_path;  // stdout and stderr, appended; created 0600, owned by uid
+  // The placement: the job and its children run on these PUs (OS indexes)
+  // with their memory bound to these NUMA nodes (hwloc cpubind/membind, and
+  // a cpuset cgroup where available). Empty: unbound.
+  std::vector<int> cpus;
+  std::vector<int> numa_nodes;
+  // A hard memory limit (cgroup), when limits are enforced on this node.
+  std::optional<int64_t> memory_limit_mib;
 };
 
 struct ResourceUsage {
@@ -56,6 +63,7 @@ struct ExecEvent {
   std::optional<int> exit_code;
   std::optional<int> term_signal;
   ResourceUsage usage;
+  bool oom_killed = false;  // kExited: the kernel killed it for exceeding its memory limit
   TimePoint started_at{};
   TimePoint ended_at{};
   std::string reason;
@@ -69,6 +77,9 @@ inline constexpr const char* kNeverStarted = "never started";
 struct LocalExecutorOptions {
   std::string run_dir;    // per-attempt pid and exit records; created if absent
   std::string shim_path;  // the helix-shim binary
+  // Put each attempt in cgroups holding it to its memory limit and cpuset
+  // (workers/job_cgroups.h); when the kernel offers none, jobs run without.
+  bool enforce_limits = true;
 };
 
 class LocalExecutor {
@@ -95,6 +106,9 @@ class LocalExecutor {
 
   // The controller has stored the outcome: drop the attempt's records.
   void forget(const std::string& task_id);
+
+  // How limits are enforced here ("cgroup v1: memory at ..."), or why not.
+  std::string limits_description() const;
 
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;

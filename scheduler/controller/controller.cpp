@@ -49,6 +49,7 @@ Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
       });
   if (!executor) return fail(executor.error());
   c->executor_ = std::move(*executor);
+  spdlog::info("job limits: {}", c->executor_->limits_description());
   c->recover();
   // A first iteration schedules the jobs that were RUNNABLE at the restart.
   c->post([]() -> Completion { return nullptr; });
@@ -312,6 +313,9 @@ void Controller::launch(const std::string& job_id) {
   spec.task_id = attempt.task_id;
   spec.argv = job->container.command;
   spec.log_path = attempt.log_path;
+  // A job that asked for no memory gets no limit (the shim itself could
+  // not live in a cgroup of 0 bytes).
+  if (job->resources.memory_mib > 0) spec.memory_limit_mib = job->resources.memory_mib;
   std::optional<UnixUser> user =
       job->run_as_user ? user_by_name(*job->run_as_user) : user_by_uid(job->owner.uid);
   if (options_.switch_users && user) {
@@ -355,6 +359,7 @@ void Controller::on_exec_event(const workers::ExecEvent& ev) {
       r.user_seconds = ev.usage.user_seconds;
       r.system_seconds = ev.usage.system_seconds;
       r.max_rss_kib = ev.usage.max_rss_kib;
+      r.oom_killed = ev.oom_killed;
       book_.attempt_exited(ev.task_id, r, ev.ended_at == TimePoint{} ? now : ev.ended_at);
       break;
     }

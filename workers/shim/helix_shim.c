@@ -1,7 +1,7 @@
 /* helix-shim: supervises one job attempt so that it outlives helixd.
  *
  *   helix-shim --run-dir DIR --task ID --log FILE [--cwd DIR]
- *              [--uid N --gid N [--groups G1,G2,...]] -- CMD ARGS...
+ *              [--uid N --gid N [--groups G1,G2,...]] [--cgroup PROCS]... -- CMD ARGS...
  *
  * The environment of the shim is the job's (execvp searches its PATH).
  * fd 3, when open, is a pipe to the executor: "S <pid> <start_us>\n" once
@@ -10,11 +10,14 @@
  *     ("<pid> <start ticks>", created complete and exclusively): if helixd
  *     claimed it first during recovery, the attempt must never start, so the
  *     shim exits with kExitClaimed without running anything;
- *  2. forks the job into its own process group, with stdout/stderr appended
+ *  2. joins each cgroup whose cgroup.procs file is given with --cgroup (the
+ *     attempt's memory limit and cpuset; helixd created them), so the job
+ *     and everything it starts are held to its limits;
+ *  3. forks the job into its own process group, with stdout/stderr appended
  *     to FILE (0600, owned by the job's user, never through a symlink),
  *     stdin from /dev/null, the job's uid/gid/groups and a clean signal
  *     state; errors before exec come back over a close-on-exec pipe;
- *  3. waits for it, kills what is left of its process group and every
+ *  4. waits for it, kills what is left of its process group and every
  *     descendant that re-parented to the shim (daemons escaping with setsid
  *     included), and writes DIR/ID.exit atomically: "code=N" or "signal=N"
  *     with resource usage and times, or "exec_error=TEXT" when the command
@@ -47,7 +50,7 @@
 
 /* Kept in sync with workers/run_records.h. */
 enum { kExitClaimed = 2, kExitNoClaim = 125, kExitNoRecord = 126 };
-enum { kMaxGroups = 256, kPathMax = 4096 };
+enum { kMaxGroups = 256, kPathMax = 4096, kMaxCgroups = 4 };
 
 static volatile sig_atomic_t job_pgid = 0;
 
@@ -247,6 +250,20 @@ static int usage(void) {
   return kExitNoClaim;
 }
 
+/* Moves this process into the cgroup whose cgroup.procs (v2) or tasks/
+ * cgroup.procs (v1) file is `procs`. 0 or -1 with errno. */
+static int join_cgroup(const char* procs) {
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char pid[24];
+  int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+  int rc = write_all(fd, pid, (size_t)len);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
 int main(int argc, char** argv) {
   /* Blocked until the job's process group exists (see on_signal). */
   sigset_t control, unblocked;
@@ -261,6 +278,8 @@ int main(int argc, char** argv) {
   long uid = -1, gid = -1;
   gid_t groups[kMaxGroups];
   int ngroups = 0;
+  const char* cgroups[kMaxCgroups];
+  int ncgroups = 0;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
@@ -281,7 +300,10 @@ int main(int argc, char** argv) {
       uid = atol(value);
     else if (strcmp(argv[i - 1], "--gid") == 0)
       gid = atol(value);
-    else if (strcmp(argv[i - 1], "--groups") == 0) {
+    else if (strcmp(argv[i - 1], "--cgroup") == 0) {
+      if (ncgroups == kMaxCgroups) return usage();
+      cgroups[ncgroups++] = value;
+    } else if (strcmp(argv[i - 1], "--groups") == 0) {
       if ((ngroups = parse_groups(value, groups)) < 0) return usage();
     } else
       return usage();
@@ -344,6 +366,15 @@ int main(int argc, char** argv) {
   if (why) {
     snprintf(reason, sizeof reason, "log \"%s\": %s", log_path, why);
     return start_failed(run_dir, task, reason);
+  }
+
+  /* Before the fork, so the job inherits the cgroups; after the claim, so a
+   * claimed attempt never touches them. */
+  for (int c = 0; c < ncgroups; c++) {
+    if (join_cgroup(cgroups[c]) != 0) {
+      snprintf(reason, sizeof reason, "cgroup \"%s\": %s", cgroups[c], strerror(errno));
+      return start_failed(run_dir, task, reason);
+    }
   }
 
   int errpipe[2];
