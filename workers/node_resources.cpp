@@ -92,6 +92,12 @@ Result<NodeResources> discover_local_node() {
   node.memory_mib = static_cast<int64_t>(bytes / (1024 * 1024));
   node.gpus = count_gpus(topo);
   if (node.vcpus <= 0) return fail(Error::unavailable("hwloc found no usable PU"));
+  char* xml = nullptr;
+  int length = 0;
+  if (hwloc_topology_export_xmlbuffer(topo, &xml, &length, 0) != 0)
+    return fail(Error::unavailable("hwloc cannot export this node's topology as XML"));
+  node.topology_xml.assign(xml, length > 0 ? static_cast<size_t>(length - 1) : 0);
+  hwloc_free_xmlbuffer(topo, xml);
   return node;
 }
 

@@ -16,6 +16,10 @@ struct NodeResources {
   int64_t vcpus = 0;       // PUs in this process's allowed and bound cpuset
   int64_t memory_mib = 0;  // total memory of the NUMA nodes
   int64_t gpus = 0;        // compute GPUs, counted as PCI devices (see is_gpu_pci_device)
+  // The whole topology as hwloc XML (v2 export, important I/O devices
+  // kept): the scheduler core builds its NUMA model of the node from it.
+  // Empty for node_resources_from_xml (the caller has the XML).
+  std::string topology_xml;
 };
 
 // This machine as helixd sees it (taskset, cgroup cpusets and Slurm

@@ -23,6 +23,11 @@ TEST(DiscoverLocalNode, MatchesWhatTheKernelReports) {
   gethostname(host, sizeof host - 1);
   EXPECT_EQ(node->hostname, host);
   EXPECT_GE(node->gpus, 0);
+  // The exported topology describes the same node when read back.
+  auto again = node_resources_from_xml(node->topology_xml, node->hostname);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->vcpus, node->vcpus);
+  EXPECT_EQ(again->gpus, node->gpus);
 }
 
 // Shape: 2 packages x (NUMA node of 8 GiB + 2 PUs); PCI: two NVIDIA H100
