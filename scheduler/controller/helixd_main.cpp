@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   int64_t kill_grace = 30;
   int64_t min_attempt = 60;
   std::string log_level = "info";
+  int64_t node_vcpus = 0, node_memory = 0;
   app.add_option("--state-dir", state_dir, "store, logs and the Unix socket live here")
       ->capture_default_str();
   app.add_option("--port", port, "TCP port on 127.0.0.1 (0: pick a free one and print it)")
@@ -74,6 +75,14 @@ int main(int argc, char** argv) {
                  "smallest timeout.attemptDurationSeconds accepted (AWS: 60)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}))
       ->capture_default_str();
+  // As Slurm's CPUs= and RealMemory= in slurm.conf: offer the scheduler less
+  // than the machine has (the rest stays for the system, or a benchmark
+  // needs a node of a given size).
+  app.add_option("--node-vcpus", node_vcpus, "vCPUs offered to jobs (0: every PU helixd may use)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  app.add_option("--node-memory-mib", node_memory,
+                 "memory offered to jobs in MiB (0: all of the node's memory)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -94,6 +103,14 @@ int main(int argc, char** argv) {
     std::cerr << "helixd: cannot read this node's topology: " << node.error().to_string() << "\n";
     return 1;
   }
+  if (node_vcpus > node->vcpus || node_memory > node->memory_mib) {
+    std::cerr << "helixd: --node-vcpus " << node_vcpus << " / --node-memory-mib " << node_memory
+              << ": this node has only " << node->vcpus << " vCPUs and " << node->memory_mib
+              << " MiB\n";
+    return 1;
+  }
+  if (node_vcpus > 0) node->vcpus = node_vcpus;
+  if (node_memory > 0) node->memory_mib = node_memory;
   auto store = helix::controller::Store::open(state_dir + "/helix.db");
   if (!store) {
     std::cerr << "helixd: " << store.error().to_string() << "\n";
