@@ -124,8 +124,41 @@ std::vector<CeOrder> parse_ce_order(const json& array, const std::string& path,
   return out;
 }
 
-void queue_fields_not_yet(JsonReader& r) {
-  r.unsupported("jobStateTimeLimitActions", "is not supported by helix yet");
+// jobStateTimeLimitActions: AWS's rules (API reference,
+// JobStateTimeLimitAction): state RUNNABLE, action CANCEL, maxTimeSeconds
+// 600 to 86,400, at most 5 entries, one of the three blocked reasons.
+std::vector<JobStateTimeLimitAction> parse_time_limit_actions(const json& array,
+                                                              Problems& problems) {
+  const std::string path = "jobStateTimeLimitActions";
+  std::vector<JobStateTimeLimitAction> out;
+  if (array.size() > 5)
+    problems.add(path, std::to_string(array.size()) + " actions, the maximum is 5");
+  for (size_t i = 0; i < array.size(); ++i) {
+    JsonReader r(array[i], json_path_index(path, i), problems);
+    if (!r.ok()) continue;
+    JobStateTimeLimitAction a;
+    if (auto reason = r.required_string("reason")) {
+      bool known = false;
+      for (const char* k : kTimeLimitReasons) known = known || *reason == k;
+      if (!known)
+        problems.add(r.field_path("reason"),
+                     "\"" + *reason +
+                         "\" is not one of CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY, "
+                         "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE, "
+                         "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT");
+      for (const auto& seen : out)
+        if (seen.reason == *reason) problems.add(r.field_path("reason"), "is given twice");
+      a.reason = *reason;
+    }
+    if (auto state = r.required_string("state"); state && *state != "RUNNABLE")
+      problems.add(r.field_path("state"), "\"" + *state + "\" is not RUNNABLE, the only state");
+    if (auto action = r.required_string("action"); action && *action != "CANCEL")
+      problems.add(r.field_path("action"), "\"" + *action + "\" is not CANCEL, the only action");
+    if (auto t = r.required_int("maxTimeSeconds", 600, 86400)) a.max_time_seconds = *t;
+    r.reject_unknown();
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 }  // namespace
@@ -151,7 +184,8 @@ Result<JobQueue> parse_create_job_queue(const json& body, const Limits& limits) 
   if (auto policy = r.optional_string("schedulingPolicyArn"))
     q.scheduling_policy = name_from_arn_or_name(*policy, "scheduling-policy");
   q.tags = parse_tags(r, limits);
-  queue_fields_not_yet(r);
+  if (const json* actions = r.optional_array("jobStateTimeLimitActions"))
+    q.state_time_limit_actions = parse_time_limit_actions(*actions, problems);
   r.reject_unknown();
   if (!problems.empty()) return fail(problems.to_error());
   return q;
@@ -176,10 +210,18 @@ Result<JobQueue> apply_job_queue_update(JobQueue q, const json& body, const Limi
       q.scheduling_policy = name_from_arn_or_name(*policy, "scheduling-policy");
     }
   }
-  queue_fields_not_yet(r);
+  if (const json* actions = r.optional_array("jobStateTimeLimitActions"))
+    q.state_time_limit_actions = parse_time_limit_actions(*actions, problems);
   r.reject_unknown();
   if (!problems.empty()) return fail(problems.to_error());
   return q;
+}
+
+const JobStateTimeLimitAction* JobQueue::time_limit_for(const std::string& status_reason) const {
+  std::string code = status_reason.substr(0, status_reason.find(" - "));
+  for (const auto& a : state_time_limit_actions)
+    if (a.reason == code) return &a;
+  return nullptr;
 }
 
 json job_queue_to_store(const JobQueue& q) {
@@ -192,6 +234,15 @@ json job_queue_to_store(const JobQueue& q) {
             {"computeEnvironmentOrder", order},
             {"tags", q.tags}};
   if (q.scheduling_policy) j["schedulingPolicyArn"] = *q.scheduling_policy;
+  if (!q.state_time_limit_actions.empty()) {
+    json actions = json::array();
+    for (const auto& a : q.state_time_limit_actions)
+      actions.push_back({{"reason", a.reason},
+                         {"state", "RUNNABLE"},
+                         {"maxTimeSeconds", a.max_time_seconds},
+                         {"action", "CANCEL"}});
+    j["jobStateTimeLimitActions"] = actions;
+  }
   return j;
 }
 
@@ -217,6 +268,10 @@ JobQueue job_queue_from_store(const json& doc) {
   if (doc.contains("schedulingPolicyArn"))
     q.scheduling_policy = doc["schedulingPolicyArn"].get<std::string>();
   q.tags = doc.value("tags", std::map<std::string, std::string>{});
+  if (doc.contains("jobStateTimeLimitActions"))
+    for (const auto& a : doc["jobStateTimeLimitActions"])
+      q.state_time_limit_actions.push_back(
+          {a.at("reason").get<std::string>(), a.at("maxTimeSeconds").get<int64_t>()});
   return q;
 }
 

@@ -32,6 +32,21 @@ struct CeOrder {
   std::string compute_environment;  // a name
 };
 
+// AWS's JobStateTimeLimitAction: a RUNNABLE job blocked for `reason` for
+// max_time_seconds is cancelled. state is always RUNNABLE and action always
+// CANCEL (the only values AWS accepts), so they are not stored.
+struct JobStateTimeLimitAction {
+  std::string reason;  // one of kTimeLimitReasons
+  int64_t max_time_seconds = 600;
+};
+
+// The blocked reasons AWS lets a time limit act on.
+inline constexpr const char* kTimeLimitReasons[] = {
+    "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+    "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+};
+
 struct JobQueue {
   std::string name;
   bool enabled = true;
@@ -39,6 +54,11 @@ struct JobQueue {
   std::vector<CeOrder> compute_environment_order;  // sorted by order
   std::optional<std::string> scheduling_policy;    // a name; none = FIFO
   std::map<std::string, std::string> tags;
+  std::vector<JobStateTimeLimitAction> state_time_limit_actions;
+
+  // The action for a blocked reason ("MISCONFIGURATION:... - details"
+  // matches by its code before " - "), or nullptr.
+  const JobStateTimeLimitAction* time_limit_for(const std::string& status_reason) const;
 };
 
 struct ShareWeight {

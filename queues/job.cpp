@@ -161,6 +161,8 @@ json job_to_store(const Job& job) {
   j["warnings"] = job.warnings;
   j["sequence"] = job.sequence;
   j["launches"] = job.launches;
+  put_time(j, "waitingSince", job.waiting_since);
+  put_time(j, "cancelWaitingAt", job.cancel_waiting_at);
   return j;
 }
 
@@ -217,6 +219,8 @@ Result<Job> job_from_store(const json& j) {
     job.warnings = j.value("warnings", std::vector<std::string>{});
     job.sequence = j.value("sequence", uint64_t{0});
     job.launches = j.value("launches", 0);
+    job.waiting_since = get_time(j, "waitingSince");
+    job.cancel_waiting_at = get_time(j, "cancelWaitingAt");
     return job;
   } catch (const json::exception& e) {
     return fail(Error::corruption("stored job does not parse", e.what()));

@@ -99,6 +99,10 @@ struct Job {
   // Placements so far: task ids stay unique when an attempt that never
   // started is placed again.
   int launches = 0;
+  // RUNNABLE and blocked: since when for the current status_reason, and
+  // when its queue's jobStateTimeLimitAction cancels it (if one applies).
+  std::optional<TimePoint> waiting_since;
+  std::optional<TimePoint> cancel_waiting_at;
 
   bool is_array_parent() const { return array_size.has_value(); }
   int next_attempt_number() const { return static_cast<int>(attempts.size()) + 1; }

@@ -78,6 +78,8 @@ void JobBook::restore(Job job) {
   auto [it, inserted] = jobs_.insert_or_assign(id, std::move(job));
   (void)inserted;
   if (it->second.status == JobStatus::kRunnable) runnable_.insert(run_key(it->second));
+  if (it->second.status == JobStatus::kRunnable && it->second.cancel_waiting_at)
+    time_limited_.insert(id);
   if (it->second.status == JobStatus::kSubmitted || it->second.status == JobStatus::kPending)
     to_evaluate_.push_back(id);
 }
@@ -113,6 +115,11 @@ void JobBook::set_status(Job& job, JobStatus status, std::string reason, TimePoi
   effects_.dirty.insert(job.id);
   if (old == JobStatus::kRunnable) runnable_.erase(run_key(job));
   if (status == JobStatus::kRunnable) runnable_.insert(run_key(job));
+  if (status != JobStatus::kRunnable) {
+    job.waiting_since.reset();
+    job.cancel_waiting_at.reset();
+    time_limited_.erase(job.id);
+  }
   if (is_active_attempt(status)) {
     active_.insert(job.id);
   } else {
@@ -207,6 +214,18 @@ void JobBook::evaluate(TimePoint now) {
       stop_attempt(job, now);
     }
   }
+  // jobStateTimeLimitActions (AWS: "Canceled by JobStateTimeLimit action
+  // due to reason: <reason>", isCancelled true).
+  std::vector<std::string> expired;
+  for (const auto& id : time_limited_) {
+    const Job& job = jobs_.at(id);
+    if (job.cancel_waiting_at && *job.cancel_waiting_at <= now) expired.push_back(id);
+  }
+  for (const auto& id : expired) {
+    Job& job = jobs_.at(id);
+    std::string code = job.status_reason.substr(0, job.status_reason.find(" - "));
+    fail_unstarted(job, "Canceled by JobStateTimeLimit action due to reason: " + code, now);
+  }
 }
 
 bool JobBook::timeout_pending(const Job& job) {
@@ -237,6 +256,7 @@ std::optional<TimePoint> JobBook::next_deadline() const {
       consider(*a.started_at + std::chrono::seconds(*job.timeout_seconds));
     }
   }
+  for (const auto& id : time_limited_) consider(*jobs_.at(id).cancel_waiting_at);
   return next;
 }
 
@@ -277,11 +297,32 @@ void JobBook::place(const std::string& job_id, const std::string& node, const st
   effects_.launch.push_back(job->id);
 }
 
-void JobBook::set_waiting_reason(const std::string& job_id, const std::string& reason) {
+void JobBook::set_waiting_reason(const std::string& job_id, const std::string& reason,
+                                 TimePoint now, std::optional<Duration> time_limit) {
   Job* job = find_mut(job_id);
-  if (!job || job->status != JobStatus::kRunnable || job->status_reason == reason) return;
-  job->status_reason = clip(reason);
-  effects_.dirty.insert(job_id);
+  if (!job || job->status != JobStatus::kRunnable) return;
+  std::string clipped = clip(reason);
+  if (job->status_reason != clipped || !job->waiting_since) {
+    job->status_reason = std::move(clipped);
+    job->waiting_since = now;
+    effects_.dirty.insert(job_id);
+  }
+  std::optional<TimePoint> cancel_at;
+  if (time_limit) cancel_at = *job->waiting_since + *time_limit;
+  if (cancel_at != job->cancel_waiting_at) {
+    job->cancel_waiting_at = cancel_at;
+    effects_.dirty.insert(job_id);
+  }
+  if (cancel_at) {
+    time_limited_.insert(job_id);
+  } else {
+    time_limited_.erase(job_id);
+  }
+}
+
+void JobBook::refuse(const std::string& job_id, const std::string& reason, TimePoint now) {
+  Job* job = find_mut(job_id);
+  if (job && job->status == JobStatus::kRunnable) set_status(*job, JobStatus::kFailed, reason, now);
 }
 
 void JobBook::attempt_running(const std::string& task_id, TimePoint at) {

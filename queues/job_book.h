@@ -112,10 +112,17 @@ class JobBook {
   void place(const std::string& job_id, const std::string& node, const std::string& ce,
              const std::string& log_dir, TimePoint now);
   // A RUNNABLE job's blocked reason (MISCONFIGURATION:..., CAPACITY:...).
-  void set_waiting_reason(const std::string& job_id, const std::string& reason);
+  // `time_limit`: its queue's jobStateTimeLimitAction for this reason; the
+  // job is cancelled once blocked for this reason that long (the clock
+  // starts when the reason first appears, and again when it changes).
+  void set_waiting_reason(const std::string& job_id, const std::string& reason, TimePoint now,
+                          std::optional<Duration> time_limit = std::nullopt);
+  // A RUNNABLE job that no node could ever run: FAILED now with `reason`.
+  void refuse(const std::string& job_id, const std::string& reason, TimePoint now);
   void set_queue_priority(const std::string& queue, int64_t priority);
 
-  // The next time evaluate() has work (a timeout or a kill deadline).
+  // The next time evaluate() has work (a timeout, a kill deadline, a
+  // jobStateTimeLimitAction).
   std::optional<TimePoint> next_deadline() const;
 
   Effects take_effects();
@@ -147,6 +154,7 @@ class JobBook {
   std::unordered_map<std::string, std::vector<std::string>> waiters_;  // dependency → jobs
   std::set<RunKey> runnable_;
   std::set<std::string> active_;
+  std::set<std::string> time_limited_;  // RUNNABLE with cancel_waiting_at
   std::map<std::string, int64_t> queue_priority_;
   std::deque<std::string> to_evaluate_;
   uint64_t next_sequence_ = 1;

@@ -260,6 +260,7 @@ void Controller::schedule(TimePoint now) {
   }
   std::vector<Placement> placements;
   std::vector<std::pair<std::string, std::string>> reasons;
+  std::vector<std::pair<std::string, std::string>> refused;
   queues::ResourceRequest planned{0, 0, 0};
   book_.for_each_runnable([&](const Job& job) {
     if (ledger_.free_vcpus() - planned.vcpus <= 0) return false;
@@ -284,7 +285,16 @@ void Controller::schedule(TimePoint now) {
       return true;
     }
     if (auto why = ledger_.never_fits(job.resources)) {
-      reasons.emplace_back(job.id, "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - " + *why);
+      // No node could ever run it. As Slurm refuses such a job at once,
+      // helix fails it, unless its queue asks for AWS's behaviour by giving
+      // a jobStateTimeLimitAction for this reason: then it waits RUNNABLE
+      // until that action cancels it. Either way it blocks nobody.
+      std::string reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - " + *why;
+      if (q->second.time_limit_for(reason)) {
+        reasons.emplace_back(job.id, reason);
+      } else {
+        refused.emplace_back(job.id, reason);
+      }
       return true;
     }
     queues::ResourceRequest want = job.resources;
@@ -297,7 +307,15 @@ void Controller::schedule(TimePoint now) {
     }
     return true;
   });
-  for (const auto& [id, reason] : reasons) book_.set_waiting_reason(id, reason);
+  for (const auto& [id, reason] : reasons) {
+    const Job* job = book_.find(id);
+    std::optional<Duration> limit;
+    if (auto q = queues_.find(job->queue); q != queues_.end())
+      if (const auto* action = q->second.time_limit_for(reason))
+        limit = std::chrono::seconds(action->max_time_seconds);
+    book_.set_waiting_reason(id, reason, now, limit);
+  }
+  for (const auto& [id, reason] : refused) book_.refuse(id, reason, now);
   for (const auto& p : placements) {
     const Job* job = book_.find(p.job_id);
     ledger_.reserve(p.job_id, job->resources);

@@ -214,20 +214,49 @@ class LifecycleTest(unittest.TestCase):
             self.d.submit(["true"], queue="closed")
         self.assertIn("DISABLED", ctx.exception.message)
 
-    def test_a_job_larger_than_the_node_waits_with_a_reason(self):
+    def test_a_job_larger_than_the_node_fails_at_once_with_the_numbers(self):
         job_id = self.d.submit(["true"], containerOverrides={
             "command": ["true"], "resourceRequirements": [{"type": "VCPU", "value": "4096"}]})
-        job = self.d.wait_status(job_id, ["RUNNABLE"])
-        for _ in range(50):
-            job = self.d.describe(job_id)
-            if job.get("statusReason"):
-                break
-            time.sleep(0.05)
-        self.assertTrue(job["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 4096 vCPUs"),
-                        job.get("statusReason"))
+        small = self.d.submit(["true"])
+        job = self.d.wait(job_id)
+        self.assertEqual(job["status"], "FAILED")
+        self.assertFalse(job["isCancelled"])
+        self.assertTrue(job["statusReason"].startswith(
+            "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 4096 vCPUs"), job["statusReason"])
+        self.assertEqual(job["attempts"], [])
+        self.assertEqual(self.d.wait(small)["status"], "SUCCEEDED")
+
+    def test_a_queue_with_a_time_limit_action_keeps_it_runnable_as_aws_does(self):
+        self.d.batch("CreateJobQueue", {
+            "jobQueueName": "patient", "priority": 1,
+            "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "local"}],
+            "jobStateTimeLimitActions": [{"reason": "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+                                          "state": "RUNNABLE", "maxTimeSeconds": 600,
+                                          "action": "CANCEL"}]})
+        queue = self.d.batch("DescribeJobQueues", {"jobQueues": ["patient"]})["jobQueues"][0]
+        self.assertEqual(queue["jobStateTimeLimitActions"][0]["maxTimeSeconds"], 600)
+        job_id = self.d.submit(["true"], queue="patient", containerOverrides={
+            "command": ["true"], "resourceRequirements": [{"type": "VCPU", "value": "4096"}]})
+        small = self.d.submit(["true"], queue="patient")
+        self.assertEqual(self.d.wait(small)["status"], "SUCCEEDED")  # not blocked behind it
+        job = self.d.describe(job_id)
+        self.assertEqual(job["status"], "RUNNABLE")
+        self.assertTrue(job["statusReason"].startswith(
+            "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 4096 vCPUs"), job["statusReason"])
         self.d.batch("CancelJob", {"jobId": job_id, "reason": "too big"})
         self.assertEqual(self.d.wait(job_id)["status"], "FAILED")
 
+    def test_time_limit_actions_are_validated_whole(self):
+        with self.assertRaises(ApiError) as e:
+            self.d.batch("CreateJobQueue", {
+                "jobQueueName": "bad", "priority": 1,
+                "computeEnvironmentOrder": [{"order": 1, "computeEnvironment": "local"}],
+                "jobStateTimeLimitActions": [{"reason": "SOMETHING", "state": "RUNNING",
+                                              "maxTimeSeconds": 5, "action": "CANCEL"}]})
+        message = e.exception.message
+        self.assertIn("jobStateTimeLimitActions[0].reason", message)
+        self.assertIn("jobStateTimeLimitActions[0].state", message)
+        self.assertIn("jobStateTimeLimitActions[0].maxTimeSeconds", message)
 
 if __name__ == "__main__":
     unittest.main()

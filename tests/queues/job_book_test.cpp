@@ -210,6 +210,55 @@ TEST_F(JobBookTest, CancelRunnableFailsItWithTheReasonAndOnlyOwnersMayCancel) {
   EXPECT_EQ(job("a").status_reason, "not needed");
 }
 
+TEST_F(JobBookTest, TimeLimitActionCancelsAJobBlockedForItsReasonThatLong) {
+  submit("a");
+  const std::string reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 8 vCPUs";
+  book_.set_waiting_reason("a", reason, now_, seconds(600));
+  settle();
+  // Blocked since now_: cancelled at now_ + 600 s, and not a moment before.
+  EXPECT_EQ(book_.next_deadline(), now_ + seconds(600));
+  TimePoint blocked_at = now_;
+  now_ += seconds(599);
+  book_.set_waiting_reason("a", reason, now_, seconds(600));  // same reason: clock keeps running
+  settle();
+  EXPECT_EQ(status("a"), JobStatus::kRunnable);
+  EXPECT_EQ(job("a").waiting_since, blocked_at);
+  now_ += seconds(1);
+  settle();
+  EXPECT_EQ(status("a"), JobStatus::kFailed);
+  EXPECT_TRUE(job("a").is_cancelled);
+  EXPECT_EQ(job("a").status_reason,
+            "Canceled by JobStateTimeLimit action due to reason: "
+            "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT");
+}
+
+TEST_F(JobBookTest, ANewReasonRestartsTheTimeLimitAndPlacementClearsIt) {
+  submit("a");
+  book_.set_waiting_reason("a", "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - x", now_, seconds(600));
+  now_ += seconds(500);
+  book_.set_waiting_reason("a", "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - y", now_,
+                           seconds(600));
+  settle();
+  EXPECT_EQ(book_.next_deadline(), now_ + seconds(600));
+  now_ += seconds(200);  // 700 s blocked in all, 200 s for this reason
+  settle();
+  EXPECT_EQ(status("a"), JobStatus::kRunnable);
+  start("a");
+  EXPECT_FALSE(job("a").cancel_waiting_at);
+  EXPECT_FALSE(book_.next_deadline());
+}
+
+TEST_F(JobBookTest, RefusedJobFailsWithTheReasonWithoutBeingCancelled) {
+  submit("a");
+  book_.refuse("a", "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 8 vCPUs, node n1 has 2",
+               now_);
+  settle();
+  EXPECT_EQ(status("a"), JobStatus::kFailed);
+  EXPECT_FALSE(job("a").is_cancelled);
+  EXPECT_EQ(job("a").status_reason,
+            "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs 8 vCPUs, node n1 has 2");
+}
+
 TEST_F(JobBookTest, ArrayParentSummarisesChildrenAndFailsWhenOneFails) {
   submit("p", {}, 3);
   EXPECT_EQ(status("p"), JobStatus::kPending);
