@@ -1,0 +1,142 @@
+// The JSONata evaluator: walks a processed tree (node.h) against an input.
+//
+// Owns: JSONata's evaluation rules (paths and sequence flattening,
+// predicates, grouping, order-by, operators, variables and frames, lambdas,
+// partial application, ~>), and the calling convention shared with the
+// function library (signature checking, context arguments).
+// Does not own: the functions themselves (functions.cpp).
+//
+// Errors travel as a thrown Failure inside the evaluator and the library;
+// Expression::evaluate() turns them into EvalError, so nothing is thrown
+// across the public API.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipelines/jsonata/jsonata.h"
+#include "pipelines/jsonata/node.h"
+#include "pipelines/jsonata/value.h"
+
+namespace helix::jsonata {
+
+struct Failure {
+  EvalError error;
+};
+
+// Throws a Failure with `code` and `message`.
+[[noreturn]] void raise(const std::string& code, const std::string& message, int position = -1);
+
+class Evaluator;
+
+// One parameter of a function signature such as "<s-nn?:s>".
+struct SignatureParam {
+  std::string types;      // accepted type symbols: s n b l a o f (x and j expanded)
+  bool is_array = false;  // 'a': a non-array argument is wrapped into one
+  char subtype = 0;       // a<s>: the required type of the items
+  bool optional = false;
+  bool one_or_more = false;
+  bool context = false;  // '-': the context value stands in when missing
+};
+
+using BuiltinFn = Value (*)(Evaluator& ev, std::vector<Value>& args, const Value& input);
+
+struct Builtin {
+  std::string name;
+  std::vector<SignatureParam> params;
+  BuiltinFn fn;
+  int arity;  // how many arguments $map and friends pass to it
+};
+
+// Looks up a library function by name (without '$'); null when unknown.
+const Builtin* find_builtin(const std::string& name);
+
+// Checks and completes `args` against `b`'s signature (context argument,
+// singleton arrays), or throws T0410 / T0411 / T0412.
+void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value& input);
+
+struct Frame {
+  std::vector<std::pair<std::string, Value>> vars;
+  Frame* parent = nullptr;
+};
+
+struct Function {
+  enum class Kind { kLambda, kBuiltin, kPartial, kChain };
+  Kind kind = Kind::kLambda;
+  // kLambda
+  const Expression::Node* lambda = nullptr;
+  Frame* closure = nullptr;
+  Value input;
+  // kBuiltin
+  const Builtin* builtin = nullptr;
+  // kPartial: target with `bound` values where is_placeholder is false.
+  // kChain: target then second (f ~> g).
+  std::shared_ptr<const Function> target, second;
+  std::vector<Value> bound;
+  std::vector<bool> is_placeholder;
+
+  int arity() const;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Environment& env, Value root) : env_(env), root_(std::move(root)) {}
+
+  Value evaluate(const Expression::Node& node, const Value& input, Frame* frame);
+
+  // Calls a function value with arguments (the library's callback into the
+  // evaluator for $map, $filter, $sort ...).
+  Value apply(const Value& fn, std::vector<Value> args, const Value& input);
+
+  const Environment& env() const { return env_; }
+  Frame* new_frame(Frame* parent);
+  Frame* global() { return &global_; }
+
+  // Raises T0410-style errors with the current function's name.
+  const std::string& current_function() const { return current_function_; }
+
+ private:
+  Value lookup(const std::string& name, Frame* frame);
+  Value evaluate_path(const Expression::Node& node, const Value& input, Frame* frame);
+  Value evaluate_step(const Expression::Node& step, const Value& input_sequence, Frame* frame,
+                      bool last_step);
+  Value evaluate_filter(const Expression::Node& predicate, const Value& input, Frame* frame);
+  Value evaluate_group(const Expression::Node& group, const Value& input, Frame* frame);
+  Value evaluate_sort(const Expression::Node& sort, const Value& input, Frame* frame);
+  Value evaluate_binary(const Expression::Node& node, const Value& input, Frame* frame);
+  Value evaluate_array(const Expression::Node& node, const Value& input, Frame* frame);
+  Value evaluate_call(const Expression::Node& node, const Value& input, Frame* frame,
+                      const Value* applied);
+  Value evaluate_partial(const Expression::Node& node, const Value& input, Frame* frame);
+  Value evaluate_apply(const Expression::Node& node, const Value& input, Frame* frame);
+  Value apply_inner(const Function& fn, std::vector<Value> args, const Value& input);
+
+  const Environment& env_;
+  Value root_;
+  Frame global_;
+  std::deque<Frame> frames_;
+  int depth_ = 0;
+  std::string current_function_;
+};
+
+// JSONata's truthiness ($boolean); undefined stays undefined (nullopt).
+std::optional<bool> to_boolean(const Value& v);
+// fn.append: concatenates two values into a plain array.
+Value append_values(const Value& a, const Value& b);
+// Drops the sequence wrapper: an empty sequence is undefined, a singleton
+// its item (unless keep_singleton).
+Value normalise_sequence(Value v);
+// A new plain array or sequence from `v` (undefined -> empty).
+std::vector<Value> as_items(const Value& v);
+// $string: strings as they are, numbers as JavaScript prints them, other
+// values as JSON; undefined stays undefined. D3001 for NaN or Infinity.
+Value string_of(const Value& v, bool pretty = false);
+// A value for error messages: JSON.stringify's text, "undefined" for undefined.
+std::string describe_value(const Value& v);
+// The type name JSONata's $type gives.
+std::string type_name(const Value& v);
+
+}  // namespace helix::jsonata

@@ -1,0 +1,1456 @@
+// The JSONata function library (docs.jsonata.org, "Function Library") and
+// the functions Step Functions adds ($partition, $range, $hash, $random
+// with a seed, $uuid, $parse). Each function is registered with its JSONata
+// signature; validate_arguments() applies it before the call, so the
+// implementations see arguments of the declared types (or undefined).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "common/rng.h"
+#include "pipelines/jsonata/evaluator.h"
+#include "pipelines/jsonata/hash.h"
+
+namespace helix::jsonata {
+namespace {
+
+using nlohmann::json;
+using Args = std::vector<Value>;
+
+// ---------------------------------------------------------------------------
+// Signatures
+
+std::vector<SignatureParam> parse_signature(const std::string& sig) {
+  std::vector<SignatureParam> params;
+  for (size_t i = 1; i < sig.size(); ++i) {
+    char c = sig[i];
+    if (c == ':' || c == '>') break;
+    switch (c) {
+      case 's':
+      case 'n':
+      case 'b':
+      case 'l':
+      case 'o':
+        params.push_back(SignatureParam{std::string(1, c) + "m"});
+        break;
+      case 'a': {
+        SignatureParam p{"asnblfom"};
+        p.is_array = true;
+        params.push_back(p);
+        break;
+      }
+      case 'f':
+        params.push_back(SignatureParam{"f"});
+        break;
+      case 'j':
+        params.push_back(SignatureParam{"asnblom"});
+        break;
+      case 'x':
+        params.push_back(SignatureParam{"asnblfom"});
+        break;
+      case '-':
+        params.back().context = true;
+        break;
+      case '?':
+        params.back().optional = true;
+        break;
+      case '+':
+        params.back().one_or_more = true;
+        break;
+      case '(': {
+        size_t end = sig.find(')', i);
+        params.push_back(SignatureParam{sig.substr(i + 1, end - i - 1) + "m"});
+        i = end;
+        break;
+      }
+      case '<': {
+        int depth = 1;
+        size_t start = i + 1;
+        while (depth > 0 && ++i < sig.size()) {
+          if (sig[i] == '<') ++depth;
+          if (sig[i] == '>') --depth;
+        }
+        if (params.back().is_array) params.back().subtype = sig[start];
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return params;
+}
+
+char symbol_of(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kUndefined:
+      return 'm';
+    case Value::Kind::kNull:
+      return 'l';
+    case Value::Kind::kBool:
+      return 'b';
+    case Value::Kind::kNumber:
+      return 'n';
+    case Value::Kind::kString:
+      return 's';
+    case Value::Kind::kArray:
+      return 'a';
+    case Value::Kind::kObject:
+      return 'o';
+    case Value::Kind::kFunction:
+    case Value::Kind::kRegex:
+      return 'f';
+  }
+  return 'm';
+}
+
+// Regex-like matching of the argument symbols against the parameters, greedy
+// with backtracking as the reference implementation's generated regex.
+// counts[p] receives how many arguments parameter p took. With `anchored`
+// false it returns the length of the first match of a prefix.
+int match_params(const std::vector<SignatureParam>& params, size_t p, size_t end_param,
+                 const std::string& syms, size_t a, bool anchored, std::vector<size_t>& counts) {
+  if (p == end_param) return (!anchored || a == syms.size()) ? static_cast<int>(a) : -1;
+  const auto& param = params[p];
+  size_t max = param.one_or_more ? syms.size() - a : std::min<size_t>(1, syms.size() - a);
+  size_t min = (param.optional || param.context) ? 0 : 1;
+  size_t ok = 0;
+  while (ok < max && param.types.find(syms[a + ok]) != std::string::npos) ++ok;
+  for (size_t n = ok + 1; n-- > min;) {
+    if (n < min) break;
+    counts[p] = n;
+    int r = match_params(params, p + 1, end_param, syms, a + n, anchored, counts);
+    if (r >= 0) return r;
+    if (n == 0) break;
+  }
+  return -1;
+}
+
+std::string quote_json(const std::string& s) { return stringify(Value::string(s), false); }
+
+[[noreturn]] void signature_error(const Builtin& b, size_t index) {
+  raise("T0410", "Argument " + std::to_string(index) + " of function " + quote_json(b.name) +
+                     " does not match function signature");
+}
+
+}  // namespace
+
+void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value& input) {
+  const auto& params = b.params;
+  std::string syms;
+  for (const auto& a : args) syms += symbol_of(a);
+  std::vector<size_t> counts(params.size(), 0);
+  if (match_params(params, 0, params.size(), syms, 0, true, counts) < 0) {
+    size_t good_to = 0;
+    for (size_t p = 0; p < params.size(); ++p) {
+      std::vector<size_t> partial(params.size(), 0);
+      int r = match_params(params, 0, p + 1, syms, 0, false, partial);
+      if (r < 0) signature_error(b, good_to + 1);
+      good_to = static_cast<size_t>(r);
+    }
+    signature_error(b, good_to + 1);
+  }
+  std::vector<Value> out;
+  size_t ai = 0;
+  for (size_t p = 0; p < params.size(); ++p) {
+    const auto& param = params[p];
+    if (counts[p] == 0) {
+      if (param.context) {
+        char c = symbol_of(input);
+        if (param.types.find(c) == std::string::npos)
+          raise("T0411", "Context value is not a compatible type with argument " +
+                             std::to_string(ai + 1) + " of function " + quote_json(b.name));
+        Value ctx = input;
+        if (param.is_array && !ctx.is_array() && !ctx.is_undefined()) ctx = Value::array({ctx});
+        out.push_back(ctx);
+      } else {
+        out.push_back(ai < args.size() ? args[ai] : Value());
+        ++ai;
+      }
+      continue;
+    }
+    for (size_t k = 0; k < counts[p]; ++k, ++ai) {
+      Value arg = args[ai];
+      if (param.is_array && !arg.is_undefined()) {
+        if (param.subtype) {
+          bool ok = true;
+          if (!arg.is_array()) {
+            ok = symbol_of(arg) == param.subtype;
+          } else if (arg.size() > 0) {
+            char first = symbol_of(arg.at(0));
+            ok = first == param.subtype;
+            for (size_t i = 1; ok && i < arg.size(); ++i) ok = symbol_of(arg.at(i)) == first;
+          }
+          if (!ok) {
+            static const std::map<char, std::string> kPlural = {
+                {'a', "arrays"},  {'b', "booleans"}, {'f', "functions"},
+                {'n', "numbers"}, {'o', "objects"},  {'s', "strings"}};
+            auto it = kPlural.find(param.subtype);
+            raise("T0412", "Argument " + std::to_string(ai + 1) + " of function " +
+                               quote_json(b.name) + " must be an array of " +
+                               (it == kPlural.end() ? std::string("values") : it->second));
+          }
+        }
+        if (!arg.is_array()) arg = Value::array({arg});
+      }
+      out.push_back(std::move(arg));
+    }
+  }
+  args = std::move(out);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+Value str(std::string s) { return Value::string(std::move(s)); }
+Value num(double d) { return Value::number(d); }
+Value boolean(bool b) { return Value::boolean(b); }
+
+// The arguments $map, $filter, $each ... pass: as many as the function takes.
+std::vector<Value> hof_args(const Value& fn, Value a1, Value a2, Value a3) {
+  std::vector<Value> out{std::move(a1)};
+  int arity = fn.as_function().arity();
+  if (arity >= 2) out.push_back(std::move(a2));
+  if (arity >= 3) out.push_back(std::move(a3));
+  return out;
+}
+
+std::string js_slice(const std::vector<char32_t>& cps, double start, std::optional<double> end) {
+  auto len = static_cast<double>(cps.size());
+  auto clamp = [&](double v) {
+    v = std::trunc(v);
+    if (v < 0) v = std::max(0.0, len + v);
+    return std::min(v, len);
+  };
+  double s = clamp(start);
+  double e = end ? clamp(*end) : len;
+  if (e <= s) return "";
+  return from_code_points(cps.data() + static_cast<size_t>(s), cps.data() + static_cast<size_t>(e));
+}
+
+// Shortest round-trip digits as JavaScript's Number#toString (no 15-digit
+// rounding), for $round's decimal shifting.
+std::string js_exact(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision - 1, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;  // d.ddde±xx: enough for shifting the exponent
+}
+
+double shift_decimal(double d, int places) {
+  std::string s = js_exact(d);
+  size_t e = s.find('e');
+  int exponent = std::atoi(s.c_str() + e + 1) + places;
+  std::string shifted = s.substr(0, e) + "e" + std::to_string(exponent);
+  return std::strtod(shifted.c_str(), nullptr);
+}
+
+struct RegexMatch {
+  std::string match;
+  size_t start = 0;  // byte offsets
+  size_t end = 0;
+  std::vector<Value> groups;
+};
+
+std::vector<RegexMatch> all_matches(const Regex& re, const std::string& s, bool reject_empty,
+                                    std::optional<double> limit = std::nullopt) {
+  std::vector<RegexMatch> out;
+  try {
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), re.re); it != std::sregex_iterator();
+         ++it) {
+      if (limit && static_cast<double>(out.size()) >= *limit) break;
+      const auto& m = *it;
+      if (m.length(0) == 0) {
+        if (reject_empty) raise("D1004", "Regular expression matches zero length string");
+        continue;
+      }
+      RegexMatch r;
+      r.match = m.str(0);
+      r.start = static_cast<size_t>(m.position(0));
+      r.end = r.start + static_cast<size_t>(m.length(0));
+      for (size_t g = 1; g < m.size(); ++g)
+        r.groups.push_back(m[g].matched ? str(m[g].str()) : str(""));
+      out.push_back(std::move(r));
+    }
+  } catch (const std::regex_error&) {
+    raise("D1004", "Regular expression could not be evaluated: /" + re.source + "/");
+  }
+  return out;
+}
+
+size_t code_point_index(const std::string& s, size_t byte_offset) {
+  size_t n = 0;
+  for (size_t i = 0; i < byte_offset && i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) ++n;
+  return n;
+}
+
+Value match_object(const RegexMatch& m, const std::string& s) {
+  std::map<std::string, Value> obj;
+  obj["match"] = str(m.match);
+  obj["index"] = num(static_cast<double>(code_point_index(s, m.start)));
+  obj["groups"] = Value::array(m.groups);
+  return Value::object(std::move(obj));
+}
+
+double require_rng_unit(Evaluator& ev, const char* fn) {
+  if (ev.env().rng == nullptr)
+    raise("D3170",
+          std::string("The ") + fn + " function needs a random source, and none was given");
+  return static_cast<double>(ev.env().rng->next_u64() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+// ---------------------------------------------------------------------------
+// Aggregation
+
+Value fn_sum(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double total = 0;
+  for (size_t i = 0; i < a[0].size(); ++i) total += a[0].at(i).as_number();
+  return num(total);
+}
+
+Value fn_count(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return num(0);
+  return num(static_cast<double>(a[0].size()));
+}
+
+Value fn_max(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined() || a[0].size() == 0) return Value();
+  double m = -INFINITY;
+  for (size_t i = 0; i < a[0].size(); ++i) m = std::max(m, a[0].at(i).as_number());
+  return num(m);
+}
+
+Value fn_min(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined() || a[0].size() == 0) return Value();
+  double m = INFINITY;
+  for (size_t i = 0; i < a[0].size(); ++i) m = std::min(m, a[0].at(i).as_number());
+  return num(m);
+}
+
+Value fn_average(Evaluator& ev, Args& a, const Value& in) {
+  if (a[0].is_undefined() || a[0].size() == 0) return Value();
+  return num(fn_sum(ev, a, in).as_number() / static_cast<double>(a[0].size()));
+}
+
+// ---------------------------------------------------------------------------
+// Strings
+
+Value fn_string(Evaluator&, Args& a, const Value&) {
+  return string_of(a[0], a[1].is_bool() && a[1].as_bool());
+}
+
+Value fn_substring(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  auto cps = to_code_points(a[0].as_string());
+  auto len = static_cast<double>(cps.size());
+  double start = a[1].as_number();
+  if (len + start < 0) start = 0;
+  if (!a[2].is_undefined()) {
+    double length = a[2].as_number();
+    if (length <= 0) return str("");
+    double end = start >= 0 ? start + length : len + start + length;
+    return str(js_slice(cps, start, end));
+  }
+  return str(js_slice(cps, start, std::nullopt));
+}
+
+Value fn_substring_before(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  const std::string& s = a[0].as_string();
+  size_t pos = s.find(a[1].as_string());
+  return pos == std::string::npos ? a[0] : str(s.substr(0, pos));
+}
+
+Value fn_substring_after(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  const std::string& s = a[0].as_string();
+  const std::string& chars = a[1].as_string();
+  size_t pos = s.find(chars);
+  return pos == std::string::npos ? a[0] : str(s.substr(pos + chars.size()));
+}
+
+Value fn_lowercase(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string s = a[0].as_string();
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return str(s);
+}
+
+Value fn_uppercase(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string s = a[0].as_string();
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return str(s);
+}
+
+Value fn_length(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  return num(static_cast<double>(to_code_points(a[0].as_string()).size()));
+}
+
+Value fn_trim(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string out;
+  bool space = false;
+  for (char c : a[0].as_string()) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return str(out);
+}
+
+Value fn_pad(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string pad_char = a[2].is_string() && !a[2].as_string().empty() ? a[2].as_string() : " ";
+  auto cps = to_code_points(a[0].as_string());
+  double width = a[1].as_number();
+  double pad_length = std::fabs(width) - static_cast<double>(cps.size());
+  if (pad_length <= 0) return a[0];
+  auto pad_cps = to_code_points(pad_char);
+  std::vector<char32_t> padding;
+  while (static_cast<double>(padding.size()) < pad_length)
+    padding.push_back(pad_cps[padding.size() % pad_cps.size()]);
+  std::string p = from_code_points(padding.data(), padding.data() + padding.size());
+  return str(width > 0 ? a[0].as_string() + p : p + a[0].as_string());
+}
+
+Value fn_contains(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  if (a[1].is_string())
+    return boolean(a[0].as_string().find(a[1].as_string()) != std::string::npos);
+  if (a[1].is_regex()) {
+    try {
+      return boolean(std::regex_search(a[0].as_string(), a[1].as_regex().re));
+    } catch (const std::regex_error&) {
+      raise("D1004", "Regular expression could not be evaluated");
+    }
+  }
+  raise("T0410", "Argument 2 of function \"contains\" does not match function signature");
+}
+
+Value fn_split(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::optional<double> limit;
+  if (!a[2].is_undefined()) {
+    if (a[2].as_number() < 0)
+      raise("D3020", "Third argument of split function must evaluate to a positive number");
+    limit = std::floor(a[2].as_number());
+  }
+  const std::string& s = a[0].as_string();
+  std::vector<Value> out;
+  auto push = [&](std::string part) {
+    if (limit && static_cast<double>(out.size()) >= *limit) return;
+    out.push_back(str(std::move(part)));
+  };
+  if (a[1].is_string()) {
+    const std::string& sep = a[1].as_string();
+    if (sep.empty()) {
+      auto cps = to_code_points(s);
+      for (char32_t cp : cps) push(from_code_points(&cp, &cp + 1));
+    } else {
+      size_t start = 0;
+      for (;;) {
+        size_t pos = s.find(sep, start);
+        if (pos == std::string::npos) {
+          push(s.substr(start));
+          break;
+        }
+        push(s.substr(start, pos - start));
+        start = pos + sep.size();
+      }
+    }
+  } else if (a[1].is_regex()) {
+    size_t start = 0;
+    for (const auto& m : all_matches(a[1].as_regex(), s, false)) {
+      push(s.substr(start, m.start - start));
+      for (const auto& g : m.groups) push(g.as_string());
+      start = m.end;
+    }
+    push(s.substr(start));
+  } else {
+    raise("T0410", "Argument 2 of function \"split\" does not match function signature");
+  }
+  return Value::array(std::move(out));
+}
+
+Value fn_join(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string sep = a[1].is_string() ? a[1].as_string() : "";
+  std::string out;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    if (i) out += sep;
+    out += a[0].at(i).as_string();
+  }
+  return str(out);
+}
+
+Value fn_match(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::optional<double> limit;
+  if (!a[2].is_undefined()) {
+    if (a[2].as_number() < 0)
+      raise("D3040", "Third argument of match function must evaluate to a positive number");
+    limit = a[2].as_number();
+  }
+  if (!a[1].is_regex())
+    raise("T0410", "Argument 2 of function \"match\" does not match function signature");
+  std::vector<Value> out;
+  const std::string& s = a[0].as_string();
+  for (const auto& m : all_matches(a[1].as_regex(), s, true, limit))
+    out.push_back(match_object(m, s));
+  return Value::sequence(std::move(out));
+}
+
+// Replaces $0, $1.. and $$ in `replacement` as the reference implementation.
+std::string substitute(const std::string& replacement, const RegexMatch& m) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < replacement.size()) {
+    size_t dollar = replacement.find('$', pos);
+    if (dollar == std::string::npos) break;
+    out += replacement.substr(pos, dollar - pos);
+    pos = dollar + 1;
+    if (pos >= replacement.size()) {
+      out += '$';
+      break;
+    }
+    char c = replacement[pos];
+    if (c == '$') {
+      out += '$';
+      ++pos;
+    } else if (c == '0') {
+      out += m.match;
+      ++pos;
+    } else {
+      size_t groups = m.groups.size();
+      size_t max_digits = groups == 0 ? 1 : static_cast<size_t>(std::floor(std::log10(groups))) + 1;
+      size_t digits = 0;
+      while (digits < max_digits && pos + digits < replacement.size() &&
+             std::isdigit(static_cast<unsigned char>(replacement[pos + digits])))
+        ++digits;
+      if (digits == 0) {
+        out += '$';
+        continue;
+      }
+      size_t index = std::stoul(replacement.substr(pos, digits));
+      if (digits > 1 && index > groups) {
+        --digits;
+        index = std::stoul(replacement.substr(pos, digits));
+      }
+      if (groups > 0 && index >= 1 && index <= groups) out += m.groups[index - 1].as_string();
+      pos += digits;
+    }
+  }
+  if (pos < replacement.size()) out += replacement.substr(pos);
+  return out;
+}
+
+Value fn_replace(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  const std::string& s = a[0].as_string();
+  if (a[1].is_string() && a[1].as_string().empty())
+    raise("D3010", "Second argument of replace function cannot be an empty string");
+  std::optional<double> limit;
+  if (!a[3].is_undefined()) {
+    if (a[3].as_number() < 0)
+      raise("D3011", "Fourth argument of replace function must evaluate to a positive number");
+    limit = a[3].as_number();
+  }
+  std::vector<RegexMatch> matches;
+  if (a[1].is_string()) {
+    const std::string& pat = a[1].as_string();
+    size_t start = 0;
+    for (;;) {
+      if (limit && static_cast<double>(matches.size()) >= *limit) break;
+      size_t pos = s.find(pat, start);
+      if (pos == std::string::npos) break;
+      RegexMatch m;
+      m.match = pat;
+      m.start = pos;
+      m.end = pos + pat.size();
+      matches.push_back(m);
+      start = m.end;
+    }
+  } else if (a[1].is_regex()) {
+    matches = all_matches(a[1].as_regex(), s, true, limit);
+  } else {
+    raise("T0410", "Argument 2 of function \"replace\" does not match function signature");
+  }
+  std::string out;
+  size_t pos = 0;
+  for (const auto& m : matches) {
+    out += s.substr(pos, m.start - pos);
+    if (a[2].is_string()) {
+      out += a[1].is_regex() ? substitute(a[2].as_string(), m) : a[2].as_string();
+    } else if (a[2].is_lambda_or_builtin()) {
+      Value r = ev.apply(a[2], {match_object(m, s)}, input);
+      if (!r.is_string())
+        raise("D3012", "Attempted to replace a matched string with a non-string value");
+      out += r.as_string();
+    } else {
+      raise("T0410", "Argument 3 of function \"replace\" does not match function signature");
+    }
+    pos = m.end;
+  }
+  out += s.substr(pos);
+  return str(out);
+}
+
+const char* kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Value fn_base64encode(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  const std::string& s = a[0].as_string();
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < s.size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>(s[i]) << 16) | (static_cast<uint8_t>(s[i + 1]) << 8) |
+                 static_cast<uint8_t>(s[i + 2]);
+    out += kBase64[v >> 18];
+    out += kBase64[(v >> 12) & 63];
+    out += kBase64[(v >> 6) & 63];
+    out += kBase64[v & 63];
+  }
+  if (i < s.size()) {
+    uint32_t v = static_cast<uint8_t>(s[i]) << 16;
+    if (i + 1 < s.size()) v |= static_cast<uint8_t>(s[i + 1]) << 8;
+    out += kBase64[v >> 18];
+    out += kBase64[(v >> 12) & 63];
+    out += i + 1 < s.size() ? kBase64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return str(out);
+}
+
+Value fn_base64decode(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : a[0].as_string()) {
+    const char* p = std::strchr(kBase64, c);
+    if (c == '=' || c == '\0' || p == nullptr) continue;
+    acc = (acc << 6) | static_cast<uint32_t>(p - kBase64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return str(out);
+}
+
+Value encode_uri(const Value& v, const char* keep) {
+  if (v.is_undefined()) return Value();
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v.as_string()) {
+    if (std::isalnum(c) || (c < 0x80 && std::strchr(keep, c) != nullptr && c != 0)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return str(out);
+}
+
+Value decode_uri(const Value& v, const char* reserved, const char* name) {
+  if (v.is_undefined()) return Value();
+  const std::string& s = v.as_string();
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      raise("D3140", std::string("Malformed URL passed to $") + name + "(): " + quote_json(s));
+    char c = static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+    if (std::strchr(reserved, c) != nullptr && c != 0)
+      out += s.substr(i, 3);
+    else
+      out += c;
+    i += 2;
+  }
+  return str(out);
+}
+
+Value fn_encode_url_component(Evaluator&, Args& a, const Value&) {
+  return encode_uri(a[0], "-_.!~*'()");
+}
+Value fn_encode_url(Evaluator&, Args& a, const Value&) {
+  return encode_uri(a[0], "-_.!~*'();/?:@&=+$,#");
+}
+Value fn_decode_url_component(Evaluator&, Args& a, const Value&) {
+  return decode_uri(a[0], "", "decodeUrlComponent");
+}
+Value fn_decode_url(Evaluator&, Args& a, const Value&) {
+  return decode_uri(a[0], ";/?:@&=+$,#", "decodeUrl");
+}
+
+// ---------------------------------------------------------------------------
+// Numbers
+
+Value fn_number(Evaluator&, Args& a, const Value&) {
+  const Value& v = a[0];
+  if (v.is_undefined()) return Value();
+  if (v.is_number()) return v;
+  if (v.is_bool()) return num(v.as_bool() ? 1 : 0);
+  const std::string& s = v.as_string();
+  static const std::regex kDecimal(R"(^-?(0|([1-9][0-9]*))(\.[0-9]+)?([Ee][-+]?[0-9]+)?$)");
+  static const std::regex kRadix(R"(^0([xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)$)");
+  if (std::regex_match(s, kDecimal)) {
+    double d = std::strtod(s.c_str(), nullptr);
+    if (std::isfinite(d)) return num(d);
+  } else if (std::regex_match(s, kRadix)) {
+    int base = (s[1] == 'x' || s[1] == 'X') ? 16 : (s[1] == 'o' || s[1] == 'O') ? 8 : 2;
+    return num(static_cast<double>(std::strtoull(s.c_str() + 2, nullptr, base)));
+  }
+  raise("D3030", "Unable to cast value to a number: " + quote_json(s));
+}
+
+Value fn_abs(Evaluator&, Args& a, const Value&) {
+  return a[0].is_undefined() ? Value() : num(std::fabs(a[0].as_number()));
+}
+Value fn_floor(Evaluator&, Args& a, const Value&) {
+  return a[0].is_undefined() ? Value() : num(std::floor(a[0].as_number()));
+}
+Value fn_ceil(Evaluator&, Args& a, const Value&) {
+  return a[0].is_undefined() ? Value() : num(std::ceil(a[0].as_number()));
+}
+
+// Round half to even ("banker's rounding") at `precision` decimal places,
+// shifting the decimal point in text so 2.675 is not seen as 2.67499...
+Value fn_round(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double x = a[0].as_number();
+  int precision = a[1].is_number() ? static_cast<int>(a[1].as_number()) : 0;
+  if (precision != 0) x = shift_decimal(x, precision);
+  double r = std::floor(x + 0.5);
+  if (std::fabs(r - x) == 0.5 && std::fabs(std::fmod(r, 2.0)) == 1) r -= 1;
+  if (precision != 0) r = shift_decimal(r, -precision);
+  if (r == 0) r = 0;  // no -0 in JSON
+  return num(r);
+}
+
+Value fn_power(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double r = std::pow(a[0].as_number(), a[1].as_number());
+  if (!std::isfinite(r))
+    raise("D3061",
+          "The power function has resulted in a value that cannot be represented as a "
+          "JSON number: base=" +
+              format_number(a[0].as_number()) + ", exponent=" + format_number(a[1].as_number()));
+  return num(r);
+}
+
+Value fn_sqrt(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  if (a[0].as_number() < 0)
+    raise("D3060", "The sqrt function cannot be applied to a negative number: " +
+                       format_number(a[0].as_number()));
+  return num(std::sqrt(a[0].as_number()));
+}
+
+// $random(): from the Environment's Rng. $random(seed) (Step Functions):
+// the same seed gives the same number.
+Value fn_random(Evaluator& ev, Args& a, const Value&) {
+  if (a[0].is_number()) {
+    SeededRng rng(static_cast<uint64_t>(static_cast<int64_t>(a[0].as_number())));
+    return num(static_cast<double>(rng.next_u64() >> 11) * (1.0 / 9007199254740992.0));
+  }
+  return num(require_rng_unit(ev, "$random"));
+}
+
+Value fn_format_base(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double radix = a[1].is_undefined() ? 10 : a[1].as_number();
+  if (radix < 2 || radix > 36)
+    raise("D3100", "The radix of the formatBase function must be between 2 and 36.  It was given " +
+                       format_number(radix));
+  double v = std::round(a[0].as_number());
+  bool negative = v < 0;
+  auto n = static_cast<uint64_t>(std::fabs(v));
+  auto base = static_cast<uint64_t>(radix);
+  std::string digits;
+  do {
+    digits += "0123456789abcdefghijklmnopqrstuvwxyz"[n % base];
+    n /= base;
+  } while (n > 0);
+  if (negative) digits += '-';
+  std::reverse(digits.begin(), digits.end());
+  return str(digits);
+}
+
+// $formatNumber with the common XPath picture features: '0' and '#'
+// digits, ',' grouping, '.' decimal point, '%' and '‰', prefix and suffix
+// text, and a second sub-picture for negative numbers. Exponents and
+// custom decimal formats (the options argument) are not supported.
+Value fn_format_number(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double value = a[0].as_number();
+  std::string picture = a[1].as_string();
+  std::string negative_picture;
+  size_t semi = picture.find(';');
+  if (semi != std::string::npos) {
+    negative_picture = picture.substr(semi + 1);
+    picture = picture.substr(0, semi);
+    if (negative_picture.find(';') != std::string::npos)
+      raise("D3080", "The picture string must only contain a maximum of two sub-pictures");
+  }
+  bool use_negative = value < 0 && !negative_picture.empty();
+  const std::string& pic = use_negative ? negative_picture : picture;
+  auto is_active = [](char c) {
+    return (c >= '0' && c <= '9') || c == '#' || c == '.' || c == ',';
+  };
+  size_t first = 0;
+  while (first < pic.size() && !is_active(pic[first]) && pic[first] != '%') ++first;
+  size_t last = pic.size();
+  while (last > first && !is_active(pic[last - 1])) --last;
+  std::string prefix = pic.substr(0, first);
+  std::string body = pic.substr(first, last - first);
+  std::string suffix = pic.substr(last);
+  if (std::count(body.begin(), body.end(), '.') > 1)
+    raise("D3081",
+          "The sub-picture must not contain more than one instance of the 'decimal-separator' "
+          "character");
+  bool percent = pic.find('%') != std::string::npos;
+  bool permille = pic.find("\xe2\x80\xb0") != std::string::npos;
+  if (percent) value *= 100;
+  if (permille) value *= 1000;
+  size_t dot = body.find('.');
+  std::string int_part = body.substr(0, dot);
+  std::string frac_part = dot == std::string::npos ? "" : body.substr(dot + 1);
+  int min_int = 0, min_frac = 0, max_frac = 0;
+  for (char c : int_part)
+    if (c >= '0' && c <= '9') ++min_int;
+  for (char c : frac_part) {
+    if (c >= '0' && c <= '9') ++min_frac, ++max_frac;
+    if (c == '#') ++max_frac;
+  }
+  // Grouping positions counted from the decimal point.
+  std::vector<int> groups;
+  int digits_seen = 0;
+  for (size_t i = int_part.size(); i-- > 0;) {
+    if (int_part[i] == ',')
+      groups.push_back(digits_seen);
+    else
+      ++digits_seen;
+  }
+  int regular = 0;
+  if (!groups.empty()) {
+    regular = groups[0];
+    for (size_t i = 0; i < groups.size(); ++i)
+      if (groups[i] != regular * static_cast<int>(i + 1)) regular = 0;
+  }
+  // Round half to even at max_frac places first, as $round does, so that
+  // 34.555 shows as 34.56 although its double is 34.55499...
+  double magnitude = std::fabs(value);
+  {
+    double shifted = shift_decimal(magnitude, max_frac);
+    double r = std::floor(shifted + 0.5);
+    if (std::fabs(r - shifted) == 0.5 && std::fabs(std::fmod(r, 2.0)) == 1) r -= 1;
+    magnitude = shift_decimal(r, -max_frac);
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", max_frac, magnitude);
+  std::string fixed = buf;
+  size_t p = fixed.find('.');
+  std::string ip = fixed.substr(0, p);
+  std::string fp = p == std::string::npos ? "" : fixed.substr(p + 1);
+  while (static_cast<int>(fp.size()) > min_frac && !fp.empty() && fp.back() == '0') fp.pop_back();
+  if (ip == "0" && min_int == 0) ip = "";
+  while (static_cast<int>(ip.size()) < min_int) ip = "0" + ip;
+  std::string grouped;
+  int count = 0;
+  for (size_t i = ip.size(); i-- > 0;) {
+    bool sep = false;
+    if (count > 0) {
+      if (regular > 0)
+        sep = count % regular == 0;
+      else
+        sep = std::find(groups.begin(), groups.end(), count) != groups.end();
+    }
+    if (sep) grouped += ',';
+    grouped += ip[i];
+    ++count;
+  }
+  std::reverse(grouped.begin(), grouped.end());
+  std::string out = grouped;
+  if (!fp.empty()) out += "." + fp;
+  if (out.empty()) out = "0";
+  out = prefix + out + suffix;
+  if (value < 0 && !use_negative) out = "-" + out;
+  return str(out);
+}
+
+// ---------------------------------------------------------------------------
+// Booleans and types
+
+Value fn_boolean(Evaluator&, Args& a, const Value&) {
+  auto b = to_boolean(a[0]);
+  return b ? boolean(*b) : Value();
+}
+Value fn_not(Evaluator&, Args& a, const Value&) {
+  auto b = to_boolean(a[0]);
+  return b ? boolean(!*b) : Value();
+}
+Value fn_exists(Evaluator&, Args& a, const Value&) { return boolean(!a[0].is_undefined()); }
+Value fn_type(Evaluator&, Args& a, const Value&) {
+  return a[0].is_undefined() ? Value() : str(type_name(a[0]));
+}
+
+Value fn_error(Evaluator&, Args& a, const Value&) {
+  raise("D3137", a[0].is_string() ? a[0].as_string() : "$error() function evaluated");
+}
+
+Value fn_assert(Evaluator&, Args& a, const Value&) {
+  if (!a[0].as_bool())
+    raise("D3141", a[1].is_string() ? a[1].as_string() : "$assert() statement failed");
+  return Value();
+}
+
+// ---------------------------------------------------------------------------
+// Arrays
+
+Value fn_append(Evaluator&, Args& a, const Value&) { return append_values(a[0], a[1]); }
+
+Value fn_reverse(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  auto items = a[0].items();
+  std::reverse(items.begin(), items.end());
+  return Value::array(std::move(items));
+}
+
+Value fn_shuffle(Evaluator& ev, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  auto items = a[0].items();
+  for (size_t i = items.size(); i > 1; --i) {
+    auto j = static_cast<size_t>(require_rng_unit(ev, "$shuffle") * static_cast<double>(i));
+    std::swap(items[i - 1], items[std::min(j, i - 1)]);
+  }
+  return Value::array(std::move(items));
+}
+
+Value fn_distinct(Evaluator&, Args& a, const Value&) {
+  if (!a[0].is_array()) return a[0];
+  std::vector<Value> out;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    Value v = a[0].at(i);
+    bool seen = false;
+    for (const auto& o : out)
+      if (deep_equal(o, v)) {
+        seen = true;
+        break;
+      }
+    if (!seen) out.push_back(std::move(v));
+  }
+  return Value::sequence(std::move(out));
+}
+
+// A stable merge sort that tolerates any comparator (std::stable_sort needs
+// a strict weak order, which a user's function need not be).
+template <class Swap>
+void merge_sort(std::vector<Value>& v, Swap should_swap) {
+  if (v.size() < 2) return;
+  size_t mid = v.size() / 2;
+  std::vector<Value> left(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  std::vector<Value> right(v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  merge_sort(left, should_swap);
+  merge_sort(right, should_swap);
+  size_t i = 0, j = 0, k = 0;
+  while (i < left.size() && j < right.size()) {
+    if (should_swap(left[i], right[j]))
+      v[k++] = right[j++];
+    else
+      v[k++] = left[i++];
+  }
+  while (i < left.size()) v[k++] = left[i++];
+  while (j < right.size()) v[k++] = right[j++];
+}
+
+Value fn_sort(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  auto items = a[0].items();
+  if (items.size() <= 1) return a[0];
+  if (a[1].is_undefined()) {
+    bool all_numbers = true, all_strings = true;
+    for (const auto& v : items) {
+      all_numbers = all_numbers && v.is_number();
+      all_strings = all_strings && v.is_string();
+    }
+    if (!all_numbers && !all_strings)
+      raise("D3070",
+            "The single argument form of the sort function can only be applied to an array of "
+            "strings or an array of numbers.  Use the second argument to specify a comparison "
+            "function");
+    merge_sort(items, [&](const Value& x, const Value& y) {
+      return all_numbers ? x.as_number() > y.as_number() : x.as_string() > y.as_string();
+    });
+  } else {
+    merge_sort(items, [&](const Value& x, const Value& y) {
+      return to_boolean(ev.apply(a[1], {x, y}, input)).value_or(false);
+    });
+  }
+  return Value::array(std::move(items));
+}
+
+Value fn_zip(Evaluator&, Args& a, const Value&) {
+  size_t n = SIZE_MAX;
+  for (const auto& arr : a) n = std::min(n, arr.is_undefined() ? 0 : arr.size());
+  if (a.empty()) n = 0;
+  std::vector<Value> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<Value> tuple;
+    for (const auto& arr : a) tuple.push_back(arr.at(i));
+    out.push_back(Value::array(std::move(tuple)));
+  }
+  return Value::array(std::move(out));
+}
+
+// ---------------------------------------------------------------------------
+// Objects
+
+void collect_keys(const Value& v, std::vector<std::string>& out, std::set<std::string>& seen) {
+  if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) collect_keys(v.at(i), out, seen);
+  } else if (v.is_object()) {
+    v.for_each_entry([&](const std::string& k, const Value&) {
+      if (seen.insert(k).second) out.push_back(k);
+    });
+  }
+}
+
+Value fn_keys(Evaluator&, Args& a, const Value&) {
+  std::vector<std::string> keys;
+  std::set<std::string> seen;
+  collect_keys(a[0], keys, seen);
+  std::vector<Value> out;
+  for (auto& k : keys) out.push_back(str(k));
+  return Value::sequence(std::move(out));
+}
+
+Value lookup_in(const Value& v, const std::string& key) {
+  if (v.is_array()) {
+    std::vector<Value> out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      Value r = lookup_in(v.at(i), key);
+      if (r.is_undefined()) continue;
+      if (r.is_array()) {
+        for (size_t k = 0; k < r.size(); ++k) out.push_back(r.at(k));
+      } else {
+        out.push_back(r);
+      }
+    }
+    return Value::sequence(std::move(out));
+  }
+  if (v.is_object()) return v.get(key);
+  return Value();
+}
+
+Value fn_lookup(Evaluator&, Args& a, const Value&) { return lookup_in(a[0], a[1].as_string()); }
+
+Value fn_spread(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_array()) {
+    Value result;
+    for (size_t i = 0; i < a[0].size(); ++i) {
+      Args one{a[0].at(i)};
+      result = append_values(result, fn_spread(ev, one, input));
+    }
+    return result;
+  }
+  if (a[0].is_object()) {
+    std::vector<Value> out;
+    a[0].for_each_entry([&](const std::string& k, const Value& v) {
+      out.push_back(Value::object({{k, v}}));
+    });
+    return Value::sequence(std::move(out));
+  }
+  return a[0];
+}
+
+Value fn_merge(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::map<std::string, Value> out;
+  for (size_t i = 0; i < a[0].size(); ++i)
+    a[0].at(i).for_each_entry([&](const std::string& k, const Value& v) { out[k] = v; });
+  return Value::object(std::move(out));
+}
+
+Value fn_each(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  std::vector<Value> out;
+  a[0].for_each_entry([&](const std::string& k, const Value& v) {
+    Value r = ev.apply(a[1], hof_args(a[1], v, str(k), a[0]), input);
+    if (!r.is_undefined()) out.push_back(std::move(r));
+  });
+  return Value::sequence(std::move(out));
+}
+
+Value fn_sift(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  std::map<std::string, Value> out;
+  a[0].for_each_entry([&](const std::string& k, const Value& v) {
+    if (to_boolean(ev.apply(a[1], hof_args(a[1], v, str(k), a[0]), input)).value_or(false))
+      out[k] = v;
+  });
+  if (out.empty()) return Value();
+  return Value::object(std::move(out));
+}
+
+Value fn_clone(Evaluator&, Args& a, const Value&) { return a[0]; }
+
+// ---------------------------------------------------------------------------
+// Higher-order functions
+
+Value fn_map(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  std::vector<Value> out;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    Value r = ev.apply(a[1], hof_args(a[1], a[0].at(i), num(static_cast<double>(i)), a[0]), input);
+    if (!r.is_undefined()) out.push_back(std::move(r));
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value fn_filter(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  std::vector<Value> out;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    Value v = a[0].at(i);
+    Value r = ev.apply(a[1], hof_args(a[1], v, num(static_cast<double>(i)), a[0]), input);
+    if (to_boolean(r).value_or(false)) out.push_back(std::move(v));
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value fn_single(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  bool found = false;
+  Value result;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    Value v = a[0].at(i);
+    bool pass = true;
+    if (!a[1].is_undefined())
+      pass = to_boolean(ev.apply(a[1], hof_args(a[1], v, num(static_cast<double>(i)), a[0]), input))
+                 .value_or(false);
+    if (pass) {
+      if (found)
+        raise("D3138",
+              "The $single() function expected exactly 1 matching result.  Instead it matched "
+              "more.");
+      found = true;
+      result = v;
+    }
+  }
+  if (!found)
+    raise("D3139",
+          "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
+  return result;
+}
+
+Value fn_reduce(Evaluator& ev, Args& a, const Value& input) {
+  if (a[0].is_undefined()) return Value();
+  int arity = a[1].as_function().arity();
+  if (arity < 2)
+    raise("D3050",
+          "The second argument of reduce function must be a function with at least two "
+          "arguments");
+  size_t i = 0;
+  Value acc = a[2];
+  if (acc.is_undefined() && a[0].size() > 0) {
+    acc = a[0].at(0);
+    i = 1;
+  }
+  for (; i < a[0].size(); ++i) {
+    std::vector<Value> args{acc, a[0].at(i)};
+    if (arity >= 3) args.push_back(num(static_cast<double>(i)));
+    if (arity >= 4) args.push_back(a[0]);
+    acc = ev.apply(a[1], std::move(args), input);
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------------------
+// Date and time: ISO 8601 only (no picture strings).
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::string iso_from_millis(int64_t ms) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += (m <= 2);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
+                static_cast<long long>(rem / 60000 % 60), static_cast<long long>(rem / 1000 % 60),
+                static_cast<long long>(rem % 1000));
+  return buf;
+}
+
+std::optional<int64_t> millis_from_iso(const std::string& s) {
+  static const std::regex kIso(
+      R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$)");
+  std::smatch m;
+  if (!std::regex_match(s, m, kIso)) return std::nullopt;
+  auto to_int = [&](int g) { return m[g].matched ? std::stoll(m[g].str()) : 0LL; };
+  int64_t month = to_int(2), day = to_int(3);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+  int64_t ms =
+      days_from_civil(to_int(1), static_cast<unsigned>(month), static_cast<unsigned>(day)) *
+      86400000;
+  ms += to_int(4) * 3600000 + to_int(5) * 60000 + to_int(6) * 1000;
+  if (m[7].matched) {
+    std::string frac = m[7].str() + "00";
+    ms += std::stoll(frac.substr(0, 3));
+  }
+  if (m[8].matched && m[8].str() != "Z") {
+    std::string tz = m[8].str();
+    int sign = tz[0] == '-' ? -1 : 1;
+    std::string digits;
+    for (char c : tz.substr(1))
+      if (c != ':') digits += c;
+    int64_t offset = std::stoll(digits.substr(0, 2)) * 60 + std::stoll(digits.substr(2, 2));
+    ms -= sign * offset * 60000;
+  }
+  return ms;
+}
+
+void reject_picture(const Value& picture, const char* fn) {
+  if (!picture.is_undefined())
+    raise("D3133", std::string("Picture strings are not supported by ") + fn +
+                       " in this implementation; only ISO 8601 is");
+}
+
+Value fn_now(Evaluator& ev, Args& a, const Value&) {
+  reject_picture(a[0], "$now");
+  return str(iso_from_millis(to_epoch_ms(ev.env().now)));
+}
+
+Value fn_millis(Evaluator& ev, Args&, const Value&) {
+  return num(static_cast<double>(to_epoch_ms(ev.env().now)));
+}
+
+Value fn_to_millis(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  reject_picture(a[1], "$toMillis");
+  auto ms = millis_from_iso(a[0].as_string());
+  if (!ms)
+    raise("D3110",
+          "The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given " +
+              quote_json(a[0].as_string()));
+  return num(static_cast<double>(*ms));
+}
+
+Value fn_from_millis(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  reject_picture(a[1], "$fromMillis");
+  return str(iso_from_millis(static_cast<int64_t>(std::floor(a[0].as_number()))));
+}
+
+// ---------------------------------------------------------------------------
+// Step Functions additions
+
+Value fn_partition(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  double size = a[1].as_number();
+  if (!(size >= 1) || size != std::floor(size))
+    raise("D3160", "The size argument of the partition function must be a positive integer: " +
+                       format_number(size));
+  auto chunk = static_cast<size_t>(size);
+  std::vector<Value> out, current;
+  for (size_t i = 0; i < a[0].size(); ++i) {
+    current.push_back(a[0].at(i));
+    if (current.size() == chunk) {
+      out.push_back(Value::array(std::move(current)));
+      current.clear();
+    }
+  }
+  if (!current.empty()) out.push_back(Value::array(std::move(current)));
+  Value result = Value::array(std::move(out));
+  return result;
+}
+
+Value fn_range(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined() || a[1].is_undefined()) return Value();
+  double start = a[0].as_number(), end = a[1].as_number();
+  double step = a[2].is_undefined() ? 1 : a[2].as_number();
+  if (step == 0 || !std::isfinite(step))
+    raise("D3161", "The step argument of the range function must be a non-zero number");
+  double count = std::floor((end - start) / step) + 1;
+  if (count > 1e7)
+    raise("D2014",
+          "The size of the sequence allocated by the range operator (..) must not exceed 1e6.  "
+          "Attempted to allocate " +
+              format_number(count) + ".");
+  std::vector<Value> out;
+  for (double i = 0; i < count; i += 1) out.push_back(num(start + i * step));
+  return Value::array(std::move(out));
+}
+
+Value fn_hash(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  std::string algorithm = a[1].is_string() ? a[1].as_string() : "SHA-512";
+  auto digest = hex_digest(algorithm, a[0].as_string());
+  if (!digest)
+    raise("D3162", "The hash algorithm " + quote_json(algorithm) +
+                       " is not supported; use MD5, SHA-1, SHA-256, SHA-384 or SHA-512");
+  return str(*digest);
+}
+
+Value fn_uuid(Evaluator& ev, Args&, const Value&) {
+  if (ev.env().rng == nullptr)
+    raise("D3170", "The $uuid function needs a random source, and none was given");
+  return str(make_uuid(*ev.env().rng));
+}
+
+Value fn_parse(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  json j = json::parse(a[0].as_string(), nullptr, false);
+  if (j.is_discarded())
+    raise("D3163",
+          "The argument of the parse function is not valid JSON: " + quote_json(a[0].as_string()));
+  return Value::own(std::move(j));
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+struct Spec {
+  const char* name;
+  const char* signature;
+  BuiltinFn fn;
+};
+
+const Spec kSpecs[] = {
+    {"sum", "<a<n>:n>", fn_sum},
+    {"count", "<a:n>", fn_count},
+    {"max", "<a<n>:n>", fn_max},
+    {"min", "<a<n>:n>", fn_min},
+    {"average", "<a<n>:n>", fn_average},
+    {"string", "<x-b?:s>", fn_string},
+    {"substring", "<s-nn?:s>", fn_substring},
+    {"substringBefore", "<s-s:s>", fn_substring_before},
+    {"substringAfter", "<s-s:s>", fn_substring_after},
+    {"lowercase", "<s-:s>", fn_lowercase},
+    {"uppercase", "<s-:s>", fn_uppercase},
+    {"length", "<s-:n>", fn_length},
+    {"trim", "<s-:s>", fn_trim},
+    {"pad", "<s-ns?:s>", fn_pad},
+    {"match", "<s-fn?:a<o>>", fn_match},
+    {"contains", "<s-(sf):b>", fn_contains},
+    {"replace", "<s-(sf)(sf)n?:s>", fn_replace},
+    {"split", "<s-(sf)n?:a<s>>", fn_split},
+    {"join", "<a<s>s?:s>", fn_join},
+    {"formatNumber", "<n-so?:s>", fn_format_number},
+    {"formatBase", "<n-n?:s>", fn_format_base},
+    {"number", "<(nsb)-:n>", fn_number},
+    {"floor", "<n-:n>", fn_floor},
+    {"ceil", "<n-:n>", fn_ceil},
+    {"round", "<n-n?:n>", fn_round},
+    {"abs", "<n-:n>", fn_abs},
+    {"sqrt", "<n-:n>", fn_sqrt},
+    {"power", "<n-n:n>", fn_power},
+    {"random", "<n?:n>", fn_random},
+    {"boolean", "<x-:b>", fn_boolean},
+    {"not", "<x-:b>", fn_not},
+    {"map", "<af>", fn_map},
+    {"zip", "<a+>", fn_zip},
+    {"filter", "<af>", fn_filter},
+    {"single", "<af?>", fn_single},
+    {"reduce", "<afj?:j>", fn_reduce},
+    {"sift", "<o-f?:o>", fn_sift},
+    {"keys", "<x-:a<s>>", fn_keys},
+    {"lookup", "<x-s:x>", fn_lookup},
+    {"append", "<xx:a>", fn_append},
+    {"exists", "<x:b>", fn_exists},
+    {"spread", "<x-:a<o>>", fn_spread},
+    {"merge", "<a<o>:o>", fn_merge},
+    {"reverse", "<a:a>", fn_reverse},
+    {"each", "<o-f:a>", fn_each},
+    {"error", "<s?:x>", fn_error},
+    {"assert", "<bs?:x>", fn_assert},
+    {"type", "<x:s>", fn_type},
+    {"sort", "<af?:a>", fn_sort},
+    {"shuffle", "<a:a>", fn_shuffle},
+    {"distinct", "<x:x>", fn_distinct},
+    {"base64encode", "<s-:s>", fn_base64encode},
+    {"base64decode", "<s-:s>", fn_base64decode},
+    {"encodeUrlComponent", "<s-:s>", fn_encode_url_component},
+    {"encodeUrl", "<s-:s>", fn_encode_url},
+    {"decodeUrlComponent", "<s-:s>", fn_decode_url_component},
+    {"decodeUrl", "<s-:s>", fn_decode_url},
+    {"toMillis", "<s-s?:n>", fn_to_millis},
+    {"fromMillis", "<n-s?s?:s>", fn_from_millis},
+    {"clone", "<(oa)-:o>", fn_clone},
+    {"now", "<s?s?:s>", fn_now},
+    {"millis", "<:n>", fn_millis},
+    {"partition", "<an:a>", fn_partition},
+    {"range", "<nnn?:a>", fn_range},
+    {"hash", "<ss?:s>", fn_hash},
+    {"uuid", "<:s>", fn_uuid},
+    {"parse", "<s:j>", fn_parse},
+};
+
+const std::map<std::string, Builtin>& registry() {
+  static const std::map<std::string, Builtin> kRegistry = [] {
+    std::map<std::string, Builtin> m;
+    for (const auto& spec : kSpecs) {
+      Builtin b;
+      b.name = spec.name;
+      b.params = parse_signature(spec.signature);
+      b.fn = spec.fn;
+      b.arity = static_cast<int>(std::count_if(
+          b.params.begin(), b.params.end(), [](const SignatureParam& p) { return !p.optional; }));
+      m.emplace(spec.name, std::move(b));
+    }
+    return m;
+  }();
+  return kRegistry;
+}
+
+}  // namespace
+
+const Builtin* find_builtin(const std::string& name) {
+  const auto& r = registry();
+  auto it = r.find(name);
+  return it == r.end() ? nullptr : &it->second;
+}
+
+}  // namespace helix::jsonata

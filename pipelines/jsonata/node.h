@@ -1,0 +1,75 @@
+// The JSONata parse tree (Expression::Node), as the parser leaves it after
+// its second pass: "a.b[0]" is one kPath node whose steps carry their own
+// predicates ("stages"), as in the reference implementation's processed AST.
+//
+// Invariant: a tree is immutable once compile() returns it; evaluation only
+// reads it, so one Expression serves many threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pipelines/jsonata/jsonata.h"
+#include "pipelines/jsonata/value.h"
+
+namespace helix::jsonata {
+
+using NodePtr = std::unique_ptr<Expression::Node>;
+
+enum class NodeType {
+  kPath,         // steps
+  kBinary,       // op, lhs, rhs
+  kNegate,       // lhs
+  kName,         // text: a field name
+  kString,       // text
+  kNumber,       // number
+  kValue,        // literal: true, false or null
+  kWildcard,     // *
+  kDescendant,   // **
+  kParent,       // %
+  kCondition,    // lhs ? rhs : third
+  kBlock,        // items
+  kBind,         // text := rhs
+  kRegex,        // regex
+  kCall,         // lhs(items)
+  kPartial,      // lhs(items with kPlaceholder)
+  kPlaceholder,  // ? in a partial application
+  kVariable,     // text ("" for $, "$" for $$)
+  kLambda,       // params, rhs (body)
+  kApply,        // lhs ~> rhs
+  kArray,        // [items]
+  kObject,       // {pairs}
+  kSort,         // terms
+  kCoalesce,     // lhs ?? rhs
+  kElvis,        // lhs ?: rhs
+};
+
+struct Expression::Node {
+  NodeType type;
+  int position = 0;
+  std::string text;  // operator, name, string value, variable name
+  double number = 0;
+  nlohmann::json literal;  // kValue
+  NodePtr lhs, rhs, third;
+  std::vector<NodePtr> items;                      // steps, block, array, call arguments
+  std::vector<std::pair<NodePtr, NodePtr>> pairs;  // object constructor
+  std::vector<std::pair<NodePtr, bool>> terms;     // order-by: expression, descending
+  std::vector<std::string> params;                 // lambda parameters
+  std::vector<NodePtr> predicates;                 // [..] filters applied to the node's result
+  std::vector<NodePtr> stages;                     // [..] filters of a path step, per input item
+  std::unique_ptr<Expression::Node> group;         // {..} grouping after a step: a kObject
+  std::shared_ptr<const Regex> regex;
+  bool keep_array = false;            // a[] : keep singleton arrays
+  bool keep_singleton_array = false;  // on a path: one step had []
+  bool cons_array = false;            // an array constructor as the first/last step
+  std::string signature;              // lambda <...> signature text, unchecked
+
+  explicit Node(NodeType t, int pos = 0) : type(t), position(pos) {}
+};
+
+// Parses `text` into a processed tree. Errors carry S0xxx codes.
+tl::expected<NodePtr, EvalError> parse(std::string_view text);
+
+}  // namespace helix::jsonata
