@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libcli11-dev libexpected-dev
   libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev libcpp-httplib-dev
   libhwloc-dev hwloc
+  openmpi-bin libopenmpi-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3 python3-boto3
 )
