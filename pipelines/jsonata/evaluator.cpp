@@ -64,6 +64,23 @@ void descendants(const Value& v, std::vector<Value>& out) {
 
 bool is_integer(double d) { return std::isfinite(d) && d == std::floor(d); }
 
+// One immutable function value per library function, made once; lookups
+// then copy a handle instead of allocating.
+Value builtin_value(const std::string& name) {
+  static const std::map<std::string, Value, std::less<>> kValues = [] {
+    std::map<std::string, Value, std::less<>> m;
+    for (const std::string& n : builtin_names()) {
+      auto fn = std::make_shared<Function>();
+      fn->kind = Function::Kind::kBuiltin;
+      fn->builtin = find_builtin(n);
+      m.emplace(n, Value::function(std::move(fn)));
+    }
+    return m;
+  }();
+  auto it = kValues.find(name);
+  return it == kValues.end() ? Value() : it->second;
+}
+
 }  // namespace
 
 void raise(const std::string& code, const std::string& message, int position) {
@@ -191,13 +208,7 @@ Value Evaluator::lookup(const std::string& name, Frame* frame) {
   }
   auto it = env_.variables.find(name);
   if (it != env_.variables.end()) return Value::borrow(it->second);
-  if (const Builtin* b = find_builtin(name)) {
-    auto fn = std::make_shared<Function>();
-    fn->kind = Function::Kind::kBuiltin;
-    fn->builtin = b;
-    return Value::function(std::move(fn));
-  }
-  return Value();
+  return builtin_value(name);
 }
 
 Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Frame* frame) {

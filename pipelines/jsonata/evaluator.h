@@ -53,6 +53,8 @@ struct Builtin {
 
 // Looks up a library function by name (without '$'); null when unknown.
 const Builtin* find_builtin(const std::string& name);
+// The names of all library functions.
+std::vector<std::string> builtin_names();
 
 // Checks and completes `args` against `b`'s signature (context argument,
 // singleton arrays), or throws T0410 / T0411 / T0412.

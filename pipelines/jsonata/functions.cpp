@@ -1447,6 +1447,12 @@ const std::map<std::string, Builtin>& registry() {
 
 }  // namespace
 
+std::vector<std::string> builtin_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, b] : registry()) names.push_back(name);
+  return names;
+}
+
 const Builtin* find_builtin(const std::string& name) {
   const auto& r = registry();
   auto it = r.find(name);

@@ -351,7 +351,22 @@ class Parser {
     take();
   }
 
+  // Nesting deeper than this is refused (S0220) rather than risking the
+  // thread's stack: no hand-written expression comes close.
+  static constexpr int kMaxNesting = 1000;
+
+  struct NestingGuard {
+    NestingGuard(int& depth, int position) : depth_(depth) {
+      if (++depth_ > kMaxNesting) fail_at("S0220", "The expression is nested too deeply", position);
+    }
+    ~NestingGuard() { --depth_; }
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
+    int& depth_;
+  };
+
   NodePtr expression(int rbp) {
+    NestingGuard guard(nesting_, tok_.position);
     Token t = take();
     NodePtr left = nud(t);
     while (rbp < binding_power(tok_)) {
@@ -628,6 +643,7 @@ class Parser {
   // groups and sort terms to the steps they belong to.
   NodePtr process(NodePtr n) {
     if (!n) return n;
+    NestingGuard guard(nesting_, n->position);
     bool keep_array = n->keep_array;
     NodePtr result;
     switch (n->type) {
@@ -767,6 +783,7 @@ class Parser {
 
   Lexer lexer_;
   Token tok_;
+  int nesting_ = 0;
 };
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "common/rng.h"
 #include "pipelines/jsonata/hash.h"
@@ -539,6 +541,17 @@ TEST(JsonataErrors, SyntaxErrorsCarryCodesAndPositions) {
   }
 }
 
+TEST(JsonataErrors, DeepNestingIsRefusedNotACrash) {
+  std::string deep = std::string(5000, '(') + "1" + std::string(5000, ')');
+  auto e = Expression::compile(deep);
+  ASSERT_FALSE(e.has_value());
+  EXPECT_EQ(e.error().code, "S0220");
+  std::string nested_arrays = std::string(5000, '[') + std::string(5000, ']');
+  EXPECT_FALSE(Expression::compile(nested_arrays).has_value());
+  std::string fine = std::string(100, '(') + "1" + std::string(100, ')');
+  EXPECT_TRUE(Expression::compile(fine).has_value());
+}
+
 TEST(JsonataErrors, EvaluationErrors) {
   check_errors({
       {"1 + 'a'", nullptr, "T2002"},
@@ -675,6 +688,90 @@ TEST(JsonataHash, KnownDigests) {
   EXPECT_EQ(*hex_digest("SHA-1", std::string(1000, 'a')),
             "291e9a6c66994949b57ba5e650361e98fc36b1ba");
   EXPECT_FALSE(hex_digest("SHA-3", "x").has_value());
+}
+
+// The ASL conformance corpus (recorded AWS behaviour) as an oracle:
+// every "{% ... %}" expression of a JSONata case compiles, and each
+// one-state Pass machine whose Output is one expression gives the recorded
+// output with $states.input bound to the execution input (or fails when
+// AWS failed it with States.QueryEvaluationError).
+class ConformanceCorpus : public ::testing::Test {
+ protected:
+  static std::vector<std::pair<std::string, json>> load() {
+    std::vector<std::pair<std::string, json>> cases;
+    std::filesystem::path dir =
+        std::filesystem::path(HELIX_SOURCE_DIR) / "tests/data/asl-conformance/cases";
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::ifstream in(entry.path());
+      json c = json::parse(in, nullptr, false);
+      if (c.is_discarded() || !c.contains("features")) continue;
+      bool is_jsonata = false;
+      for (const auto& f : c["features"]) is_jsonata = is_jsonata || f == "JSONata";
+      if (is_jsonata) cases.emplace_back(entry.path().filename().string(), std::move(c));
+    }
+    return cases;
+  }
+
+  static void collect(const json& j, std::vector<std::string>& out) {
+    if (j.is_string()) {
+      const auto& s = j.get_ref<const std::string&>();
+      if (s.size() >= 4 && s.rfind("{%", 0) == 0 && s.compare(s.size() - 2, 2, "%}") == 0)
+        out.push_back(s.substr(2, s.size() - 4));
+    } else if (j.is_structured()) {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (j.is_object()) collect(json(it.key()), out);
+        collect(it.value(), out);
+      }
+    }
+  }
+};
+
+TEST_F(ConformanceCorpus, EveryExpressionCompiles) {
+  auto cases = load();
+  ASSERT_GT(cases.size(), 100u);
+  size_t expressions = 0;
+  for (const auto& [name, c] : cases) {
+    std::vector<std::string> found;
+    collect(c["definition"], found);
+    for (const auto& text : found) {
+      ++expressions;
+      auto e = Expression::compile(text);
+      EXPECT_TRUE(e.has_value()) << name << ": " << text << " -> " << e.error().code << " "
+                                 << e.error().message;
+    }
+  }
+  EXPECT_GT(expressions, 100u);
+}
+
+TEST_F(ConformanceCorpus, OneStatePassOutputsMatchAws) {
+  size_t checked = 0;
+  for (const auto& [name, c] : load()) {
+    const json& def = c["definition"];
+    if (!def.is_object() || !def.contains("States") || def["States"].size() != 1) continue;
+    const json& state = def["States"].begin().value();
+    if (state.value("Type", "") != "Pass" || !state.contains("Output") ||
+        !state["Output"].is_string())
+      continue;
+    const std::string& out = state["Output"].get_ref<const std::string&>();
+    if (out.rfind("{%", 0) != 0) continue;
+    auto e = Expression::compile(out.substr(2, out.size() - 4));
+    ASSERT_TRUE(e.has_value()) << name;
+    Environment env;
+    env.variables["states"] = {{"input", c["input"]}};
+    auto r = e->evaluate(nullptr, env);
+    const json& expected = c["expected"];
+    ++checked;
+    if (expected["status"] == "SUCCEEDED") {
+      ASSERT_TRUE(r.has_value()) << name << ": " << r.error().code << " " << r.error().message;
+      ASSERT_TRUE(r->has_value()) << name << ": undefined";
+      EXPECT_TRUE(same(**r, expected["output"]))
+          << name << "\n  want " << expected["output"].dump() << "\n  got  " << (*r)->dump();
+    } else {
+      EXPECT_EQ(expected.value("error", ""), "States.QueryEvaluationError") << name;
+      EXPECT_TRUE(!r.has_value() || !r->has_value()) << name << " gave " << (*r)->dump();
+    }
+  }
+  EXPECT_GE(checked, 25u);
 }
 
 }  // namespace
