@@ -346,13 +346,11 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
 
 Value Evaluator::evaluate_path(const Expression::Node& node, const Value& input, Frame* frame) {
   // A path starting with a variable is absolute: it does not map over an
-  // input array.
-  Value sequence;
-  if (input.is_array() && node.items.front()->type != NodeType::kVariable) {
-    sequence = input;
-  } else {
+  // input array. A single non-array value stands for a one-item sequence
+  // (evaluate_step visits it once), which saves an allocation per step.
+  Value sequence = input;
+  if (input.is_array() && node.items.front()->type == NodeType::kVariable)
     sequence = Value::sequence({input});
-  }
   Value result;
   for (size_t i = 0; i < node.items.size(); ++i) {
     const auto& step = *node.items[i];
@@ -365,7 +363,7 @@ Value Evaluator::evaluate_path(const Expression::Node& node, const Value& input,
     sequence = result;
   }
   if (node.keep_singleton_array && !result.is_undefined()) {
-    if (result.is_array() && result.is_cons() && !result.is_sequence())
+    if (!result.is_array() || (result.is_cons() && !result.is_sequence()))
       result = Value::sequence({result});
     result.set_keep_singleton(true);
   }
@@ -380,16 +378,30 @@ Value Evaluator::evaluate_step(const Expression::Node& step, const Value& input_
     for (const auto& stage : step.stages) result = evaluate_filter(*stage, result, frame);
     return result;
   }
-  std::vector<Value> results;
   auto visit = [&](const Value& item) {
     Value res = evaluate(step, item, frame);
     for (const auto& stage : step.stages) res = evaluate_filter(*stage, res, frame);
-    if (!res.is_undefined()) results.push_back(std::move(res));
+    return res;
   };
-  if (input_sequence.is_array()) {
-    for (size_t i = 0; i < input_sequence.size(); ++i) visit(input_sequence.at(i));
-  } else {
-    visit(input_sequence);
+  if (!input_sequence.is_array()) {
+    // One input item: its result needs no flattening unless it is an array.
+    Value res = visit(input_sequence);
+    if (res.is_undefined()) return Value::sequence();
+    if (!res.is_array()) return res;
+    if (last_step && !res.is_sequence()) return res;
+    if (res.is_cons()) return Value::sequence({res});
+    if (res.is_sequence()) {
+      // Flattening makes a new sequence: the item's flags do not carry over.
+      res.set_keep_singleton(false);
+      res.set_outer_wrapper(false);
+      return res;
+    }
+    return Value::sequence(res.items());
+  }
+  std::vector<Value> results;
+  for (size_t i = 0; i < input_sequence.size(); ++i) {
+    Value res = visit(input_sequence.at(i));
+    if (!res.is_undefined()) results.push_back(std::move(res));
   }
   if (last_step && results.size() == 1 && results[0].is_array() && !results[0].is_sequence())
     return results[0];

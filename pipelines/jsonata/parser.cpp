@@ -353,7 +353,7 @@ class Parser {
 
   // Nesting deeper than this is refused (S0220) rather than risking the
   // thread's stack: no hand-written expression comes close.
-  static constexpr int kMaxNesting = 1000;
+  static constexpr int kMaxNesting = 200;
 
   struct NestingGuard {
     NestingGuard(int& depth, int position) : depth_(depth) {

@@ -145,22 +145,19 @@ static json number_to_json(double d) {
   return json(d);
 }
 
-static json normalise_json(const json& j) {
+// Turns whole floats (3.0) into integers in place; most documents have
+// none, so a plain copy plus this walk is cheaper than rebuilding.
+static void normalise_json(json& j) {
   switch (j.type()) {
     case json::value_t::number_float:
-      return number_to_json(j.get<double>());
-    case json::value_t::array: {
-      json out = json::array();
-      for (const auto& e : j) out.push_back(normalise_json(e));
-      return out;
-    }
-    case json::value_t::object: {
-      json out = json::object();
-      for (auto it = j.begin(); it != j.end(); ++it) out[it.key()] = normalise_json(it.value());
-      return out;
-    }
+      j = number_to_json(j.get<double>());
+      break;
+    case json::value_t::array:
+    case json::value_t::object:
+      for (auto& e : j) normalise_json(e);
+      break;
     default:
-      return j;
+      break;
   }
 }
 
@@ -181,7 +178,11 @@ json Value::to_json() const {
     case Kind::kObject:
       break;
   }
-  if (json_backed_) return normalise_json(*static_cast<const json*>(ptr_));
+  if (json_backed_) {
+    json out = *static_cast<const json*>(ptr_);
+    normalise_json(out);
+    return out;
+  }
   if (kind_ == Kind::kArray) {
     json out = json::array();
     for (const auto& e : static_cast<const ArrayData*>(ptr_)->items) {

@@ -178,6 +178,11 @@ TEST(JsonataPaths, ArraysAndSingletons) {
       {"[1, [2, 3]]", nullptr, "[1, [2, 3]]"},
       {"[]", nullptr, "[]"},
       {"[Address, Other.Misc].City", kPerson, R"("Winchester")"},
+      {"a.(b[])", R"({"a": {"b": 1}})", "1"},
+      {"a.b[]", R"({"a": {"b": 1}})", "[1]"},
+      {"a.[b]", R"({"a": [{"b": 1}, {"b": 2}]})", "[[1], [2]]"},
+      {"a.[b]", R"({"a": {"b": 1}})", "[1]"},
+      {"[a].b", R"({"a": {"b": 1}})", "1"},
   });
 }
 
