@@ -1252,15 +1252,207 @@ std::optional<int64_t> millis_from_iso(const std::string& s) {
   return ms;
 }
 
-void reject_picture(const Value& picture, const char* fn) {
-  if (!picture.is_undefined())
-    raise("D3133", std::string("Picture strings are not supported by ") + fn +
-                       " in this implementation; only ISO 8601 is");
+struct Civil {
+  int64_t year;
+  unsigned month, day, hour, minute, second, millis;
+  unsigned day_of_week;  // 1 = Monday .. 7 = Sunday (XPath's F component)
+  unsigned day_of_year;
+};
+
+Civil civil_from_millis(int64_t ms) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  auto rem = static_cast<unsigned>(ms - days * 86400000);
+  int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  Civil c{};
+  c.day = doy - (153 * mp + 2) / 5 + 1;
+  c.month = mp < 10 ? mp + 3 : mp - 9;
+  c.year = y + (c.month <= 2);
+  c.hour = rem / 3600000;
+  c.minute = rem / 60000 % 60;
+  c.second = rem / 1000 % 60;
+  c.millis = rem % 1000;
+  // 1970-01-01 was a Thursday (4).
+  c.day_of_week = static_cast<unsigned>(((days % 7) + 7 + 3) % 7) + 1;
+  c.day_of_year = static_cast<unsigned>(days - days_from_civil(c.year, 1, 1)) + 1;
+  return c;
+}
+
+// Parses "+HHMM", "-HH:MM" or "Z"; nullopt when malformed.
+std::optional<int> timezone_minutes(const std::string& tz) {
+  if (tz == "Z" || tz.empty()) return 0;
+  std::string digits;
+  for (char c : tz.substr(1))
+    if (c != ':') digits += c;
+  if ((tz[0] != '+' && tz[0] != '-') || digits.size() != 4 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  int minutes = std::stoi(digits.substr(0, 2)) * 60 + std::stoi(digits.substr(2, 2));
+  return tz[0] == '-' ? -minutes : minutes;
+}
+
+std::string pad_number(int64_t v, size_t width) {
+  std::string s = std::to_string(v < 0 ? -v : v);
+  while (s.size() < width) s = "0" + s;
+  return v < 0 ? "-" + s : s;
+}
+
+std::string apply_case(std::string name, const std::string& presentation) {
+  if (presentation == "N") {
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (presentation == "n") {
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+// One [component] of an XPath date picture (F&O 3.1 section 9.8.4): the
+// component letter, a presentation ("0001", "01", "1", "N", "n", "Nn") and
+// an optional ",max-width" modifier for names.
+std::string format_component(const std::string& marker, const Civil& c, int tz_minutes) {
+  static const char* kMonths[] = {"January",   "February", "March",    "April",
+                                  "May",       "June",     "July",     "August",
+                                  "September", "October",  "November", "December"};
+  static const char* kDays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                "Friday", "Saturday", "Sunday"};
+  std::string spec;
+  for (char ch : marker)
+    if (ch != ' ' && ch != '\t' && ch != '\n') spec += ch;
+  if (spec.empty()) raise("D3132", "Unknown component specifier  in date/time picture string");
+  char component = spec[0];
+  std::string rest = spec.substr(1);
+  size_t comma = rest.find(',');
+  std::string presentation = rest.substr(0, comma);
+  std::optional<size_t> max_width;
+  if (comma != std::string::npos) {
+    std::string width = rest.substr(comma + 1);
+    size_t dash = width.find('-');
+    std::string max = dash == std::string::npos ? "" : width.substr(dash + 1);
+    if (!max.empty() && max != "*") max_width = std::stoul(max);
+  }
+  if (!presentation.empty() && presentation.back() == 't' && component != 'Z')
+    presentation.pop_back();
+  auto numeric = [&](int64_t v, const char* fallback) {
+    std::string p = presentation.empty() ? fallback : presentation;
+    size_t width = 0;
+    for (char ch : p)
+      if (ch >= '0' && ch <= '9') ++width;
+    if (width == 0) width = 1;
+    return pad_number(v, width);
+  };
+  auto named = [&](const std::string& name, const char* fallback) {
+    std::string p = presentation.empty() ? fallback : presentation;
+    std::string out = apply_case(name, p);
+    if (max_width && out.size() > *max_width) out = out.substr(0, *max_width);
+    return out;
+  };
+  switch (component) {
+    case 'Y': {
+      if (presentation.size() == 2 && presentation != "Nn")  // two-digit year
+        return pad_number(c.year % 100, 2);
+      return numeric(c.year, "1");
+    }
+    case 'M':
+      if (!presentation.empty() && (presentation[0] == 'N' || presentation[0] == 'n'))
+        return named(kMonths[c.month - 1], "Nn");
+      return numeric(c.month, "1");
+    case 'D':
+      return numeric(c.day, "1");
+    case 'd':
+      return numeric(c.day_of_year, "1");
+    case 'F':
+      if (presentation.empty() || presentation[0] == 'N' || presentation[0] == 'n')
+        return named(kDays[c.day_of_week - 1], "n");
+      return numeric(c.day_of_week, "1");
+    case 'H':
+      return numeric(c.hour, "1");
+    case 'h':
+      return numeric(c.hour % 12 == 0 ? 12 : c.hour % 12, "1");
+    case 'P':
+      return named(c.hour < 12 ? "am" : "pm", "n");
+    case 'm':
+      return numeric(c.minute, "01");
+    case 's':
+      return numeric(c.second, "01");
+    case 'f': {
+      std::string p = presentation.empty() ? "1" : presentation;
+      size_t width = 0;
+      for (char ch : p)
+        if (ch >= '0' && ch <= '9') ++width;
+      std::string ms = pad_number(c.millis, 3);
+      if (width <= 3) {
+        std::string out = ms.substr(0, std::max<size_t>(width, 1));
+        return out;
+      }
+      return ms + std::string(width - 3, '0');
+    }
+    case 'Z':
+    case 'z': {
+      bool t_modifier = !presentation.empty() && presentation.back() == 't';
+      if (t_modifier) presentation.pop_back();
+      if (t_modifier && tz_minutes == 0) return "Z";
+      int a = std::abs(tz_minutes);
+      std::string sign = tz_minutes < 0 ? "-" : "+";
+      std::string out;
+      if (presentation.find(':') != std::string::npos || presentation.empty())
+        out = sign + pad_number(a / 60, 2) + ":" + pad_number(a % 60, 2);
+      else
+        out = sign + pad_number(a / 60, 2) + pad_number(a % 60, 2);
+      return component == 'z' ? "GMT" + out : out;
+    }
+    default:
+      raise("D3132", "Unknown component specifier " + quote_json(std::string(1, component)) +
+                         " in date/time picture string");
+  }
+}
+
+std::string format_picture(int64_t ms, const std::string& picture, int tz_minutes) {
+  Civil c = civil_from_millis(ms + static_cast<int64_t>(tz_minutes) * 60000);
+  std::string out;
+  for (size_t i = 0; i < picture.size(); ++i) {
+    char ch = picture[i];
+    if (ch == '[') {
+      if (i + 1 < picture.size() && picture[i + 1] == '[') {
+        out += '[';
+        ++i;
+        continue;
+      }
+      size_t close = picture.find(']', i);
+      if (close == std::string::npos)
+        raise("D3135", "No matching closing bracket ']' in date/time picture string");
+      out += format_component(picture.substr(i + 1, close - i - 1), c, tz_minutes);
+      i = close;
+    } else if (ch == ']' && i + 1 < picture.size() && picture[i + 1] == ']') {
+      out += ']';
+      ++i;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+const char* kIsoPicture = "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]";
+
+int timezone_argument(const Value& tz) {
+  if (!tz.is_string()) return 0;
+  auto minutes = timezone_minutes(tz.as_string());
+  if (!minutes)
+    raise("D3134",
+          "The timezone argument must be of the form \u00b1HHMM: " + quote_json(tz.as_string()));
+  return *minutes;
 }
 
 Value fn_now(Evaluator& ev, Args& a, const Value&) {
-  reject_picture(a[0], "$now");
-  return str(iso_from_millis(to_epoch_ms(ev.env().now)));
+  int64_t ms = to_epoch_ms(ev.env().now);
+  if (a[0].is_undefined() && a[1].is_undefined()) return str(iso_from_millis(ms));
+  std::string picture = a[0].is_string() ? a[0].as_string() : kIsoPicture;
+  return str(format_picture(ms, picture, timezone_argument(a[1])));
 }
 
 Value fn_millis(Evaluator& ev, Args&, const Value&) {
@@ -1269,7 +1461,10 @@ Value fn_millis(Evaluator& ev, Args&, const Value&) {
 
 Value fn_to_millis(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
-  reject_picture(a[1], "$toMillis");
+  if (!a[1].is_undefined())
+    raise("D3136",
+          "Parsing timestamps with a picture string is not supported by this implementation; "
+          "$toMillis reads ISO 8601 only");
   auto ms = millis_from_iso(a[0].as_string());
   if (!ms)
     raise("D3110",
@@ -1280,8 +1475,10 @@ Value fn_to_millis(Evaluator&, Args& a, const Value&) {
 
 Value fn_from_millis(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
-  reject_picture(a[1], "$fromMillis");
-  return str(iso_from_millis(static_cast<int64_t>(std::floor(a[0].as_number()))));
+  auto ms = static_cast<int64_t>(std::floor(a[0].as_number()));
+  if (a[1].is_undefined() && a[2].is_undefined()) return str(iso_from_millis(ms));
+  std::string picture = a[1].is_string() ? a[1].as_string() : kIsoPicture;
+  return str(format_picture(ms, picture, timezone_argument(a[2])));
 }
 
 // ---------------------------------------------------------------------------

@@ -470,6 +470,18 @@ TEST(JsonataFunctions, DateTime) {
       {"$toMillis('1970-01-02')", nullptr, "86400000"},
       {"$fromMillis(1510067274972)", nullptr, R"("2017-11-07T15:07:54.972Z")"},
       {"$fromMillis(0)", nullptr, R"("1970-01-01T00:00:00.000Z")"},
+      {"$fromMillis(1510067274972, '[Y0001]-[M01]-[D01]')", nullptr, R"("2017-11-07")"},
+      {"$fromMillis(1510067274972, '[H01]:[m01]:[s01].[f001]')", nullptr, R"("15:07:54.972")"},
+      {"$fromMillis(1510067274972, '[D1] [MNn] [Y]')", nullptr, R"("7 November 2017")"},
+      {"$fromMillis(1510067274972, '[FNn], [D1] [MNn,*-3] [Y01]')", nullptr,
+       R"("Tuesday, 7 Nov 17")"},
+      {"$fromMillis(1510067274972, '[h]:[m01] [P]')", nullptr, R"("3:07 pm")"},
+      {"$fromMillis(1510067274972, '[Y0001]-[M01]-[D01]T[H01]:[m01][Z]', '-0500')", nullptr,
+       R"("2017-11-07T10:07-05:00")"},
+      {"$fromMillis(1510067274972, '[[[Y]]]')", nullptr, R"("[2017]")"},
+      {"$fromMillis(1510067274972, '[d]')", nullptr, R"("311")"},
+      {"$now('[Y0001][M01][D01]')", nullptr, R"("20171107")"},
+      {"$now(Nothing, '+0100')", nullptr, R"("2017-11-07T16:07:54.972+01:00")"},
   });
 }
 
