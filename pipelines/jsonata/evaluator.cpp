@@ -293,6 +293,8 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
     case NodeType::kPartial:
       result = evaluate_partial(node, input, frame);
       break;
+    case NodeType::kIndexStage:
+      break;  // only ever a stage of a tuple step (apply_tuple_stages)
     case NodeType::kPlaceholder:
       raise("S0211", "Syntax error: symbol ? used in a place where it is not allowed",
             node.position);
@@ -352,23 +354,202 @@ Value Evaluator::evaluate_path(const Expression::Node& node, const Value& input,
   if (input.is_array() && node.items.front()->type == NodeType::kVariable)
     sequence = Value::sequence({input});
   Value result;
+  // Once a step binds @$v or #$i, the rest of the path runs on tuples
+  // (the context item plus the variables bound so far).
+  bool tuple_mode = false;
+  std::optional<std::vector<Tuple>> tuples;
   for (size_t i = 0; i < node.items.size(); ++i) {
     const auto& step = *node.items[i];
+    if (step.tuple) tuple_mode = true;
     if (i == 0 && step.cons_array) {
       result = evaluate(step, sequence, frame);
+    } else if (tuple_mode) {
+      tuples = evaluate_tuple_step(step, sequence, tuples ? &*tuples : nullptr, frame);
+      continue;
     } else {
       result = evaluate_step(step, sequence, frame, i + 1 == node.items.size());
     }
     if (result.is_undefined() || (result.is_array() && result.size() == 0)) break;
-    sequence = result;
+    if (step.focus.empty()) sequence = result;
+  }
+  if (tuple_mode) {
+    std::vector<Value> ats;
+    if (tuples)
+      for (const auto& t : *tuples) ats.push_back(t.at);
+    result = Value::sequence(std::move(ats));
   }
   if (node.keep_singleton_array && !result.is_undefined()) {
     if (!result.is_array() || (result.is_cons() && !result.is_sequence()))
       result = Value::sequence({result});
     result.set_keep_singleton(true);
   }
-  if (node.group) result = evaluate_group(*node.group, result, frame);
+  if (node.group)
+    result = tuples ? group_tuples(*node.group, *tuples, frame)
+                    : evaluate_group(*node.group, result, frame);
   return result;
+}
+
+void Tuple::set(const std::string& name, Value v) {
+  for (auto& [k, old] : vars) {
+    if (k == name) {
+      old = std::move(v);
+      return;
+    }
+  }
+  vars.emplace_back(name, std::move(v));
+}
+
+Frame* Evaluator::frame_from_tuple(Frame* parent, const Tuple& t) {
+  Frame* f = new_frame(parent);
+  f->vars = t.vars;
+  return f;
+}
+
+std::vector<Tuple> Evaluator::evaluate_tuple_step(const Expression::Node& step,
+                                                  const Value& input_sequence,
+                                                  const std::vector<Tuple>* bindings,
+                                                  Frame* frame) {
+  std::vector<Tuple> in;
+  if (bindings) {
+    in = *bindings;
+  } else {
+    std::vector<Value> items =
+        input_sequence.is_array() ? input_sequence.items() : std::vector<Value>{input_sequence};
+    for (auto& item : items) in.push_back(Tuple{std::move(item), {}});
+  }
+  std::vector<Tuple> out;
+  if (step.type == NodeType::kSort) {
+    std::vector<Value> contexts;
+    std::vector<Frame*> frames;
+    for (const auto& t : in) {
+      contexts.push_back(t.at);
+      frames.push_back(bindings ? frame_from_tuple(frame, t) : frame);
+    }
+    std::vector<size_t> order = sort_order(step, contexts, frames);
+    for (size_t k = 0; k < order.size(); ++k) {
+      Tuple t = in[order[k]];
+      if (!step.index.empty()) t.set(step.index, Value::number(static_cast<double>(k)));
+      out.push_back(std::move(t));
+    }
+    return apply_tuple_stages(step, std::move(out), frame);
+  }
+  for (const auto& t : in) {
+    Value res = evaluate(step, t.at, frame_from_tuple(frame, t));
+    if (res.is_undefined()) continue;
+    std::vector<Value> items = res.is_array() ? res.items() : std::vector<Value>{res};
+    for (size_t b = 0; b < items.size(); ++b) {
+      Tuple nt = t;
+      if (!step.focus.empty()) {
+        nt.set(step.focus, items[b]);
+      } else {
+        nt.at = items[b];
+      }
+      if (!step.index.empty()) nt.set(step.index, Value::number(static_cast<double>(b)));
+      out.push_back(std::move(nt));
+    }
+  }
+  return apply_tuple_stages(step, std::move(out), frame);
+}
+
+std::vector<Tuple> Evaluator::apply_tuple_stages(const Expression::Node& step,
+                                                 std::vector<Tuple> tuples, Frame* frame) {
+  for (const auto& stage : step.stages) {
+    if (stage->type == NodeType::kIndexStage) {
+      for (size_t k = 0; k < tuples.size(); ++k)
+        tuples[k].set(stage->text, Value::number(static_cast<double>(k)));
+    } else {
+      tuples = filter_tuples(*stage, std::move(tuples), frame);
+    }
+  }
+  return tuples;
+}
+
+std::vector<Tuple> Evaluator::filter_tuples(const Expression::Node& predicate,
+                                            std::vector<Tuple> tuples, Frame* frame) {
+  std::vector<Tuple> out;
+  const auto n = static_cast<int64_t>(tuples.size());
+  if (predicate.type == NodeType::kNumber && predicate.predicates.empty()) {
+    auto index = static_cast<int64_t>(std::floor(predicate.number));
+    if (index < 0) index += n;
+    if (index >= 0 && index < n) out.push_back(tuples[static_cast<size_t>(index)]);
+    return out;
+  }
+  for (int64_t index = 0; index < n; ++index) {
+    Tuple& t = tuples[static_cast<size_t>(index)];
+    Value res = evaluate(predicate, t.at, frame_from_tuple(frame, t));
+    auto matches_index = [&](double d) {
+      auto i = static_cast<int64_t>(std::floor(d));
+      if (i < 0) i += n;
+      return i == index;
+    };
+    bool keep = false;
+    if (res.is_number()) {
+      keep = matches_index(res.as_number());
+    } else if (res.is_array() && res.size() > 0 && [&] {
+                 for (size_t k = 0; k < res.size(); ++k)
+                   if (!res.at(k).is_number()) return false;
+                 return true;
+               }()) {
+      for (size_t k = 0; k < res.size(); ++k) keep = keep || matches_index(res.at(k).as_number());
+    } else {
+      keep = to_boolean(res).value_or(false);
+    }
+    if (keep) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Value Evaluator::group_tuples(const Expression::Node& group, const std::vector<Tuple>& tuples,
+                              Frame* frame) {
+  struct Entry {
+    std::vector<size_t> members;
+    size_t pair_index;
+  };
+  std::map<std::string, Entry> groups;
+  std::vector<std::string> order;
+  for (size_t i = 0; i < tuples.size(); ++i) {
+    Frame* f = frame_from_tuple(frame, tuples[i]);
+    for (size_t p = 0; p < group.pairs.size(); ++p) {
+      Value key = evaluate(*group.pairs[p].first, tuples[i].at, f);
+      if (key.is_undefined()) continue;
+      if (!key.is_string())
+        raise("T1003",
+              "Key in object structure must evaluate to a string; got: " + describe_value(key),
+              group.position);
+      auto it = groups.find(key.as_string());
+      if (it == groups.end()) {
+        groups.emplace(key.as_string(), Entry{{i}, p});
+        order.push_back(key.as_string());
+      } else {
+        if (it->second.pair_index != p)
+          raise("D1009",
+                "Multiple key definitions evaluate to same key: " + quote_json(key.as_string()),
+                group.position);
+        it->second.members.push_back(i);
+      }
+    }
+  }
+  std::map<std::string, Value> result;
+  for (const auto& key : order) {
+    const Entry& entry = groups.at(key);
+    // The members' bindings merge: each variable becomes the sequence of
+    // its values across the group, as does the context.
+    Tuple merged = tuples[entry.members[0]];
+    for (size_t m = 1; m < entry.members.size(); ++m) {
+      const Tuple& t = tuples[entry.members[m]];
+      merged.at = append_values(merged.at, t.at);
+      for (const auto& [name, v] : t.vars) {
+        Value current;
+        for (const auto& [k, cv] : merged.vars)
+          if (k == name) current = cv;
+        merged.set(name, append_values(current, v));
+      }
+    }
+    Value value =
+        evaluate(*group.pairs[entry.pair_index].second, merged.at, frame_from_tuple(frame, merged));
+    if (!value.is_undefined()) result[key] = std::move(value);
+  }
+  return Value::object(std::move(result));
 }
 
 Value Evaluator::evaluate_step(const Expression::Node& step, const Value& input_sequence,
@@ -499,11 +680,22 @@ Value Evaluator::evaluate_group(const Expression::Node& group, const Value& inpu
 
 Value Evaluator::evaluate_sort(const Expression::Node& sort, const Value& input, Frame* frame) {
   std::vector<Value> items = as_items(input);
+  std::vector<size_t> order = sort_order(sort, items, std::vector<Frame*>(items.size(), frame));
+  std::vector<Value> sorted;
+  sorted.reserve(items.size());
+  for (size_t i : order) sorted.push_back(items[i]);
+  return Value::sequence(std::move(sorted));
+}
+
+std::vector<size_t> Evaluator::sort_order(const Expression::Node& sort,
+                                          const std::vector<Value>& contexts,
+                                          const std::vector<Frame*>& frames) {
   // Each term is evaluated once per item; the comparison then only reads.
-  std::vector<std::vector<Value>> keys(items.size());
-  for (size_t i = 0; i < items.size(); ++i)
-    for (const auto& term : sort.terms) keys[i].push_back(evaluate(*term.first, items[i], frame));
-  std::vector<size_t> order(items.size());
+  std::vector<std::vector<Value>> keys(contexts.size());
+  for (size_t i = 0; i < contexts.size(); ++i)
+    for (const auto& term : sort.terms)
+      keys[i].push_back(evaluate(*term.first, contexts[i], frames[i]));
+  std::vector<size_t> order(contexts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   auto compare = [&](size_t a, size_t b) {
     for (size_t t = 0; t < sort.terms.size(); ++t) {
@@ -538,10 +730,7 @@ Value Evaluator::evaluate_sort(const Expression::Node& sort, const Value& input,
   };
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return compare(a, b) < 0; });
-  std::vector<Value> sorted;
-  sorted.reserve(items.size());
-  for (size_t i : order) sorted.push_back(items[i]);
-  return Value::sequence(std::move(sorted));
+  return order;
 }
 
 Value Evaluator::evaluate_array(const Expression::Node& node, const Value& input, Frame* frame) {
@@ -654,7 +843,9 @@ Value Evaluator::evaluate_binary(const Expression::Node& node, const Value& inpu
     double a = lhs.as_number(), b = rhs.as_number();
     if (a > b) return Value();
     double size = b - a + 1;
-    if (size > 1e7)
+    // JSONata's message names 1e6; the limit also keeps a typo such as
+    // [1..1e9] from allocating gigabytes.
+    if (size > 1e6)
       raise("D2014",
             "The size of the sequence allocated by the range operator (..) must not exceed "
             "1e6.  Attempted to allocate " +

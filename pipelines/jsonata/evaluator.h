@@ -83,6 +83,14 @@ struct Function {
   int arity() const;
 };
 
+// One tuple of a path that binds @$focus or #$index variables: the
+// context item ("@") and the variables bound so far.
+struct Tuple {
+  Value at;
+  std::vector<std::pair<std::string, Value>> vars;
+  void set(const std::string& name, Value v);
+};
+
 class Evaluator {
  public:
   Evaluator(const Environment& env, Value root) : env_(env), root_(std::move(root)) {}
@@ -106,6 +114,16 @@ class Evaluator {
   Value evaluate_step(const Expression::Node& step, const Value& input_sequence, Frame* frame,
                       bool last_step);
   Value evaluate_filter(const Expression::Node& predicate, const Value& input, Frame* frame);
+  std::vector<Tuple> evaluate_tuple_step(const Expression::Node& step, const Value& input_sequence,
+                                         const std::vector<Tuple>* bindings, Frame* frame);
+  std::vector<Tuple> filter_tuples(const Expression::Node& predicate, std::vector<Tuple> tuples,
+                                   Frame* frame);
+  std::vector<Tuple> apply_tuple_stages(const Expression::Node& step, std::vector<Tuple> tuples,
+                                        Frame* frame);
+  Value group_tuples(const Expression::Node& group, const std::vector<Tuple>& tuples, Frame* frame);
+  std::vector<size_t> sort_order(const Expression::Node& sort, const std::vector<Value>& contexts,
+                                 const std::vector<Frame*>& frames);
+  Frame* frame_from_tuple(Frame* parent, const Tuple& t);
   Value evaluate_group(const Expression::Node& group, const Value& input, Frame* frame);
   Value evaluate_sort(const Expression::Node& sort, const Value& input, Frame* frame);
   Value evaluate_binary(const Expression::Node& node, const Value& input, Frame* frame);

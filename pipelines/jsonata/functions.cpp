@@ -379,21 +379,36 @@ Value fn_substring_after(Evaluator&, Args& a, const Value&) {
   return pos == std::string::npos ? a[0] : str(s.substr(pos + chars.size()));
 }
 
-Value fn_lowercase(Evaluator&, Args& a, const Value&) {
-  if (a[0].is_undefined()) return Value();
-  std::string s = a[0].as_string();
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return str(s);
+// Case mapping for ASCII, Latin-1, Greek and Cyrillic letters (JavaScript
+// maps all of Unicode; other scripts pass through unchanged here).
+char32_t to_upper_cp(char32_t c) {
+  if (c >= 'a' && c <= 'z') return c - 32;
+  if ((c >= 0xe0 && c <= 0xfe && c != 0xf7)) return c - 32;
+  if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) return c - 32;
+  if (c >= 0x430 && c <= 0x44f) return c - 32;
+  if (c >= 0x450 && c <= 0x45f) return c - 80;
+  return c;
 }
 
-Value fn_uppercase(Evaluator&, Args& a, const Value&) {
-  if (a[0].is_undefined()) return Value();
-  std::string s = a[0].as_string();
-  for (char& c : s)
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  return str(s);
+char32_t to_lower_cp(char32_t c) {
+  if (c >= 'A' && c <= 'Z') return c + 32;
+  if ((c >= 0xc0 && c <= 0xde && c != 0xd7)) return c + 32;
+  if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) return c + 32;
+  if (c >= 0x410 && c <= 0x42f) return c + 32;
+  if (c >= 0x400 && c <= 0x40f) return c + 80;
+  return c;
 }
+
+Value map_case(const Value& v, char32_t (*f)(char32_t)) {
+  if (v.is_undefined()) return Value();
+  auto cps = to_code_points(v.as_string());
+  for (auto& c : cps) c = f(c);
+  return str(from_code_points(cps.data(), cps.data() + cps.size()));
+}
+
+Value fn_lowercase(Evaluator&, Args& a, const Value&) { return map_case(a[0], to_lower_cp); }
+
+Value fn_uppercase(Evaluator&, Args& a, const Value&) { return map_case(a[0], to_upper_cp); }
 
 Value fn_length(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
@@ -1511,7 +1526,7 @@ Value fn_range(Evaluator&, Args& a, const Value&) {
   if (step == 0 || !std::isfinite(step))
     raise("D3161", "The step argument of the range function must be a non-zero number");
   double count = std::floor((end - start) / step) + 1;
-  if (count > 1e7)
+  if (count > 1e6)
     raise("D2014",
           "The size of the sequence allocated by the range operator (..) must not exceed 1e6.  "
           "Attempted to allocate " +

@@ -44,6 +44,7 @@ enum class NodeType {
   kSort,         // terms
   kCoalesce,     // lhs ?? rhs
   kElvis,        // lhs ?: rhs
+  kIndexStage,   // #$i after a predicate: binds the position in the stage's output
 };
 
 struct Expression::Node {
@@ -64,6 +65,9 @@ struct Expression::Node {
   bool keep_array = false;            // a[] : keep singleton arrays
   bool keep_singleton_array = false;  // on a path: one step had []
   bool cons_array = false;            // an array constructor as the first/last step
+  bool tuple = false;                 // the step binds @$v or #$i: the path runs on tuples
+  std::string focus;                  // step@$focus: the name bound to each result
+  std::string index;                  // step#$index: the name bound to each position
   std::string signature;              // lambda <...> signature text, unchecked
 
   explicit Node(NodeType t, int pos = 0) : type(t), position(pos) {}

@@ -626,10 +626,19 @@ class Parser {
       n->rhs = expression(40);
       return n;
     }
-    if (op == "@" || op == "#" || op == "|")
-      fail_at("S0201",
-              "Syntax error: " + op + " (focus, index and transform operators are not supported)",
-              t.position);
+    if (op == "@" || op == "#") {
+      if (tok_.kind != TokenKind::kVariable)
+        fail_at("S0214", "The right side of " + op + " must be a variable name (start with $)",
+                tok_.position);
+      auto n = make(NodeType::kBinary, t.position);
+      n->text = op;
+      n->lhs = std::move(left);
+      n->rhs = make(NodeType::kVariable, tok_.position);
+      n->rhs->text = take().text;
+      return n;
+    }
+    if (op == "|")
+      fail_at("S0201", "Syntax error: | (the transform operator is not supported)", t.position);
     int bp = binding_power(t);
     if (bp == 0) fail_at("S0201", "Syntax error: " + op, t.position);
     auto n = make(NodeType::kBinary, t.position);
@@ -702,6 +711,40 @@ class Parser {
           for (auto& [k, v] : n->pairs)
             group->pairs.emplace_back(process(std::move(k)), process(std::move(v)));
           result->group = std::move(group);
+        } else if (op == "@") {
+          result = process(std::move(n->lhs));
+          Expression::Node* step = result.get();
+          if (result->type == NodeType::kPath) step = result->items.back().get();
+          if (!step->stages.empty() || !step->predicates.empty())
+            fail_at("S0215", "A context variable binding must precede any predicates on a step",
+                    n->position);
+          if (step->type == NodeType::kSort)
+            fail_at("S0216",
+                    "A context variable binding must precede the 'order-by' clause on a step",
+                    n->position);
+          if (n->keep_array) step->keep_array = true;
+          step->focus = n->rhs->text;
+          step->tuple = true;
+        } else if (op == "#") {
+          result = process(std::move(n->lhs));
+          Expression::Node* step = result.get();
+          if (result->type == NodeType::kPath) {
+            step = result->items.back().get();
+          } else {
+            auto path = make(NodeType::kPath, result->position);
+            step->stages = std::move(step->predicates);
+            step->predicates.clear();
+            path->items.push_back(std::move(result));
+            result = std::move(path);
+          }
+          if (step->stages.empty()) {
+            step->index = n->rhs->text;
+          } else {
+            auto stage = make(NodeType::kIndexStage, n->position);
+            stage->text = n->rhs->text;
+            step->stages.push_back(std::move(stage));
+          }
+          step->tuple = true;
         } else if (op == "^") {
           result = process(std::move(n->lhs));
           if (result->type != NodeType::kPath) {

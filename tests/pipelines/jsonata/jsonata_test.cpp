@@ -276,6 +276,41 @@ TEST(JsonataExpressions, ConstructorsAndGrouping) {
   });
 }
 
+// The library/loans document of the JSONata documentation's "Path
+// operators" page, cut down: joins with @ and positions with #.
+const char* kLibrary = R"({"library": {
+  "books": [
+    {"title": "Structure and Interpretation of Computer Programs", "isbn": "0262510871"},
+    {"title": "The C Programming Language", "isbn": "0131103628"},
+    {"title": "Compilers", "isbn": "0201100886"}],
+  "customers": [{"id": "10001", "name": "Joe Doe"}, {"id": "10002", "name": "Fred Bloggs"}],
+  "loans": [{"customer": "10001", "isbn": "0262510871"},
+            {"customer": "10002", "isbn": "0201100886"},
+            {"customer": "10001", "isbn": "0131103628"}]}})";
+
+TEST(JsonataExpressions, FocusAndIndexBindings) {
+  check({
+      {"library.loans@$l.books@$b[$l.isbn = $b.isbn].{'title': $b.title, 'customer': $l.customer}",
+       kLibrary,
+       R"([{"title": "Structure and Interpretation of Computer Programs", "customer": "10001"},
+           {"title": "Compilers", "customer": "10002"},
+           {"title": "The C Programming Language", "customer": "10001"}])"},
+      {"library.books#$i.{'n': $i, 'isbn': isbn}", kLibrary,
+       R"([{"n": 0, "isbn": "0262510871"}, {"n": 1, "isbn": "0131103628"},
+           {"n": 2, "isbn": "0201100886"}])"},
+      {"library.books#$i[$i > 0].isbn", kLibrary, R"(["0131103628", "0201100886"])"},
+      {"library.books[isbn > '0200000000']#$i.{'i': $i, 't': title}", kLibrary,
+       R"([{"i": 0, "t": "Structure and Interpretation of Computer Programs"},
+           {"i": 1, "t": "Compilers"}])"},
+      {"library.customers@$c.loans[customer = $c.id]{$c.name: $count(isbn)}", kLibrary,
+       R"({"Joe Doe": 2, "Fred Bloggs": 1})"},
+      {"library.books^(title)#$i.{'i': $i, 'isbn': isbn}", kLibrary,
+       R"([{"i": 0, "isbn": "0201100886"}, {"i": 1, "isbn": "0262510871"},
+           {"i": 2, "isbn": "0131103628"}])"},
+      {"['a', 'b', 'c']#$i[$i != 1]", nullptr, R"(["a", "c"])"},
+  });
+}
+
 TEST(JsonataExpressions, VariablesBlocksAndFunctions) {
   check({
       {"$x := 5", nullptr, "5"},
@@ -327,6 +362,9 @@ TEST(JsonataFunctions, Strings) {
       {"$uppercase('Hello World')", nullptr, R"("HELLO WORLD")"},
       {"$lowercase('Hello World')", nullptr, R"("hello world")"},
       {"$uppercase(Nothing)", nullptr, nullptr},
+      {"$uppercase('strasse \u00e9t\u00e9 \u03b1\u03b2 \u0434\u0430')", nullptr,
+       R"("STRASSE \u00c9T\u00c9 \u0391\u0392 \u0414\u0410")"},
+      {"$lowercase('\u00c9T\u00c9 \u0414\u0410')", nullptr, R"("\u00e9t\u00e9 \u0434\u0430")"},
       {"Address.City.$uppercase()", kPerson, R"("WINCHESTER")"},
       {"$trim('   Hello  \n World  ')", nullptr, R"("Hello World")"},
       {"$pad('foo', 5)", nullptr, R"("foo  ")"},
@@ -579,6 +617,7 @@ TEST(JsonataErrors, EvaluationErrors) {
       {"[1] < 2", nullptr, "T2010"},
       {"[1.5..3]", nullptr, "T2003"},
       {"[1..'x']", nullptr, "T2004"},
+      {"[1..2000000]", nullptr, "D2014"},
       {"$randomSeeded(1)", nullptr, "T1006"},
       {"uppercase('a')", R"({"uppercase": 1})", "T1006"},
       {"Age()", kPerson, "T1006"},
