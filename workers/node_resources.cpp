@@ -3,7 +3,9 @@
 #include <hwloc.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 namespace helix::workers {
 
@@ -98,6 +100,38 @@ Result<NodeResources> discover_local_node() {
     return fail(Error::unavailable("hwloc cannot export this node's topology as XML"));
   node.topology_xml.assign(xml, length > 0 ? static_cast<size_t>(length - 1) : 0);
   hwloc_free_xmlbuffer(topo, xml);
+  return node;
+}
+
+Result<NodeResources> node_resources_from_description(const std::string& description,
+                                                      std::string hostname) {
+  std::string xml;
+  if (description.find('/') != std::string::npos || description.ends_with(".xml")) {
+    std::ifstream in(description);
+    if (!in) return fail(Error::invalid("topology", "cannot read topology file " + description));
+    std::stringstream text;
+    text << in.rdbuf();
+    xml = text.str();
+  } else {
+    auto topology = new_topology();
+    if (!topology) return fail(topology.error());
+    hwloc_topology_t topo = topology->get();
+    if (hwloc_topology_set_synthetic(topo, description.c_str()) != 0 ||
+        hwloc_topology_load(topo) != 0)
+      return fail(Error::invalid(
+          "topology", "\"" + description + "\" is not a valid hwloc synthetic topology"));
+    char* buffer = nullptr;
+    int length = 0;
+    if (hwloc_topology_export_xmlbuffer(topo, &buffer, &length, 0) != 0)
+      return fail(Error::unavailable("hwloc cannot export the synthetic topology"));
+    xml.assign(buffer, length > 0 ? static_cast<size_t>(length - 1) : 0);
+    hwloc_free_xmlbuffer(topo, buffer);
+  }
+  auto node = node_resources_from_xml(xml, std::move(hostname));
+  if (!node)
+    return fail(
+        Error::invalid("topology", "topology " + description + ": " + node.error().message()));
+  node->topology_xml = std::move(xml);
   return node;
 }
 

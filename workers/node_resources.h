@@ -31,6 +31,13 @@ Result<NodeResources> discover_local_node();
 // and for describing a node from a file.
 Result<NodeResources> node_resources_from_xml(const std::string& xml, std::string hostname);
 
+// An emulated node: `description` is an hwloc synthetic string ("pack:2
+// [numa(memory=4GiB)] core:4 pu:1") or the path of an XML export. The
+// result carries the topology as XML. Errors: InvalidInput naming the
+// description and hwloc's refusal.
+Result<NodeResources> node_resources_from_description(const std::string& description,
+                                                      std::string hostname);
+
 // GPUs are counted by PCI class rather than by hwloc OS devices: Debian's
 // hwloc has no CUDA/NVML/RSMI plugins, so an NVIDIA GPU shows no OS device
 // unless nvidia-drm is loaded, while a server's BMC graphics (ASPEED,
