@@ -264,8 +264,8 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
       break;
     }
     case NodeType::kParent:
-      raise("S0217", "The object representing the 'parent' cannot be derived from this expression",
-            node.position);
+      result = lookup(node.slot->label, frame);
+      break;
     case NodeType::kCondition: {
       Value cond = evaluate(*node.lhs, input, frame);
       if (to_boolean(cond).value_or(false))
@@ -339,7 +339,7 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
   for (const auto& predicate : node.predicates) result = evaluate_filter(*predicate, result, frame);
   if (node.type != NodeType::kPath && node.group)
     result = evaluate_group(*node.group, result, frame);
-  if (result.is_sequence()) {
+  if (result.is_sequence() && !result.is_tuple_stream()) {
     if (node.keep_array) result.set_keep_singleton(true);
     result = normalise_sequence(std::move(result));
   }
@@ -371,6 +371,21 @@ Value Evaluator::evaluate_path(const Expression::Node& node, const Value& input,
     }
     if (result.is_undefined() || (result.is_array() && result.size() == 0)) break;
     if (step.focus.empty()) sequence = result;
+  }
+  if (tuple_mode && node.tuple) {
+    // This path is a step of an outer path that resolves a parent (%):
+    // hand the tuples up so the outer path keeps their bindings.
+    std::vector<Value> stream;
+    if (tuples) {
+      for (const auto& t : *tuples) {
+        std::map<std::string, Value> entry{{"@", t.at}};
+        for (const auto& [k, v] : t.vars) entry[k] = v;
+        stream.push_back(Value::object(std::move(entry)));
+      }
+    }
+    result = Value::sequence(std::move(stream));
+    result.set_tuple_stream(true);
+    return result;
   }
   if (tuple_mode) {
     std::vector<Value> ats;
@@ -437,8 +452,22 @@ std::vector<Tuple> Evaluator::evaluate_tuple_step(const Expression::Node& step,
     Value res = evaluate(step, t.at, frame_from_tuple(frame, t));
     if (res.is_undefined()) continue;
     std::vector<Value> items = res.is_array() ? res.items() : std::vector<Value>{res};
+    if (res.is_tuple_stream()) {
+      for (const auto& entry : items) {
+        Tuple nt = t;
+        entry.for_each_entry([&](const std::string& k, const Value& v) {
+          if (k == "@")
+            nt.at = v;
+          else
+            nt.set(k, v);
+        });
+        out.push_back(std::move(nt));
+      }
+      continue;
+    }
     for (size_t b = 0; b < items.size(); ++b) {
       Tuple nt = t;
+      if (step.ancestor) nt.set(step.ancestor->label, t.at);
       if (!step.focus.empty()) {
         nt.set(step.focus, items[b]);
       } else {

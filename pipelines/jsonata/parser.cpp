@@ -322,7 +322,12 @@ class Parser {
     NodePtr root = expression(0);
     if (tok_.kind != TokenKind::kEnd)
       fail_at("S0201", "Syntax error: " + describe(tok_), tok_.position);
-    return process(std::move(root));
+    NodePtr processed = process(std::move(root));
+    if (processed->type == NodeType::kParent || !processed->seeking_parent.empty())
+      fail_at("S0217",
+              "The object representing the 'parent' cannot be derived from this expression",
+              processed->position);
+    return processed;
   }
 
  private:
@@ -664,6 +669,7 @@ class Parser {
             result = std::move(lstep);
           } else {
             result = make(NodeType::kPath, lstep->position);
+            if (lstep->type == NodeType::kParent) result->seeking_parent = {lstep->slot};
             result->items.push_back(std::move(lstep));
           }
           NodePtr rest = process(std::move(n->rhs));
@@ -690,6 +696,7 @@ class Parser {
             result->items.front()->cons_array = true;
           if (result->items.back()->type == NodeType::kArray)
             result->items.back()->cons_array = true;
+          resolve_ancestry(*result);
         } else if (op == "[") {
           result = process(std::move(n->lhs));
           Expression::Node* step = result.get();
@@ -702,6 +709,15 @@ class Parser {
             fail_at("S0209", "A predicate cannot follow a grouping expression in a step",
                     n->position);
           NodePtr predicate = process(std::move(n->rhs));
+          if (!predicate->seeking_parent.empty()) {
+            for (auto& slot : predicate->seeking_parent) {
+              if (slot->level == 1)
+                seek_parent(*step, slot);
+              else
+                --slot->level;
+            }
+            push_ancestry(*step, *predicate);
+          }
           (stages ? step->stages : step->predicates).push_back(std::move(predicate));
         } else if (op == "{") {
           result = process(std::move(n->lhs));
@@ -753,11 +769,18 @@ class Parser {
             result = std::move(path);
           }
           auto sort = make(NodeType::kSort, n->position);
-          for (auto& [e, desc] : n->terms) sort->terms.emplace_back(process(std::move(e)), desc);
+          for (auto& [e, desc] : n->terms) {
+            NodePtr term = process(std::move(e));
+            push_ancestry(*sort, *term);
+            sort->terms.emplace_back(std::move(term), desc);
+          }
           result->items.push_back(std::move(sort));
+          resolve_ancestry(*result);
         } else {
           n->lhs = process(std::move(n->lhs));
           n->rhs = process(std::move(n->rhs));
+          push_ancestry(*n, *n->lhs);
+          push_ancestry(*n, *n->rhs);
           result = std::move(n);
         }
         break;
@@ -768,6 +791,7 @@ class Parser {
           e->number = -e->number;
           result = std::move(e);
         } else {
+          push_ancestry(*n, *e);
           n->lhs = std::move(e);
           result = std::move(n);
         }
@@ -797,6 +821,18 @@ class Parser {
         n->lhs = process(std::move(n->lhs));
         n->rhs = process(std::move(n->rhs));
         n->third = process(std::move(n->third));
+        if (n->type != NodeType::kLambda) {
+          for (const auto& item : n->items) push_ancestry(*n, *item);
+          for (const auto& [k, v] : n->pairs) {
+            push_ancestry(*n, *k);
+            push_ancestry(*n, *v);
+          }
+          // A call's procedure does not take part, as in the reference.
+          if (n->lhs && n->type != NodeType::kCall && n->type != NodeType::kPartial)
+            push_ancestry(*n, *n->lhs);
+          if (n->rhs) push_ancestry(*n, *n->rhs);
+          if (n->third) push_ancestry(*n, *n->third);
+        }
         if (n->type == NodeType::kBlock) {
           for (const auto& item : n->items) {
             if (item->cons_array ||
@@ -813,9 +849,10 @@ class Parser {
         break;
       }
       case NodeType::kParent:
-        fail_at("S0217",
-                "The object representing the 'parent' cannot be derived from this expression",
-                n->position);
+        n->slot = std::make_shared<AncestorSlot>();
+        n->slot->label = "!" + std::to_string(next_label_++);
+        result = std::move(n);
+        break;
       default:
         result = std::move(n);
         break;
@@ -824,9 +861,75 @@ class Parser {
     return result;
   }
 
+  // The parent operator (%): each unresolved slot travels up the tree with
+  // the expressions that contain it until a path step can own it; that
+  // step then binds its input under the slot's label for the steps after.
+  static void push_ancestry(Expression::Node& result, const Expression::Node& value) {
+    for (const auto& slot : value.seeking_parent) result.seeking_parent.push_back(slot);
+    if (value.type == NodeType::kParent) result.seeking_parent.push_back(value.slot);
+  }
+
+  std::shared_ptr<AncestorSlot> seek_parent(Expression::Node& node,
+                                            std::shared_ptr<AncestorSlot> slot) {
+    switch (node.type) {
+      case NodeType::kName:
+      case NodeType::kWildcard:
+        if (--slot->level == 0) {
+          if (node.ancestor) slot->label = node.ancestor->label;
+          node.ancestor = slot;
+          node.tuple = true;
+        }
+        break;
+      case NodeType::kParent:
+        ++slot->level;
+        break;
+      case NodeType::kBlock:
+        if (!node.items.empty()) {
+          node.tuple = true;
+          slot = seek_parent(*node.items.back(), slot);
+        }
+        break;
+      case NodeType::kPath: {
+        node.tuple = true;
+        size_t index = node.items.size();
+        slot = seek_parent(*node.items[--index], slot);
+        while (slot->level > 0 && index > 0) slot = seek_parent(*node.items[--index], slot);
+        break;
+      }
+      default:
+        fail_at("S0217",
+                "The object representing the 'parent' cannot be derived from this expression",
+                node.position);
+    }
+    return slot;
+  }
+
+  void resolve_ancestry(Expression::Node& path) {
+    auto& steps = path.items;
+    Expression::Node& last = *steps.back();
+    std::vector<std::shared_ptr<AncestorSlot>> slots = last.seeking_parent;
+    if (last.type == NodeType::kParent) slots.push_back(last.slot);
+    for (auto slot : slots) {
+      auto index = static_cast<std::ptrdiff_t>(steps.size()) - 2;
+      while (slot->level > 0) {
+        if (index < 0) {
+          path.seeking_parent.push_back(slot);
+          break;
+        }
+        Expression::Node* step = steps[static_cast<size_t>(index--)].get();
+        // Contiguous steps that bind a focus variable do not move the context.
+        while (index >= 0 && !step->focus.empty() &&
+               !steps[static_cast<size_t>(index)]->focus.empty())
+          step = steps[static_cast<size_t>(index--)].get();
+        slot = seek_parent(*step, slot);
+      }
+    }
+  }
+
   Lexer lexer_;
   Token tok_;
   int nesting_ = 0;
+  int next_label_ = 0;
 };
 
 }  // namespace

@@ -121,6 +121,10 @@ class Value {
   bool keep_singleton() const { return keep_singleton_; }
   bool is_cons() const { return cons_; }
   bool is_outer_wrapper() const { return outer_wrapper_; }
+  // A sequence of tuples (objects holding "@" and bound variables) that a
+  // path hands up to the path containing it, for the parent operator.
+  bool is_tuple_stream() const { return tuple_stream_; }
+  void set_tuple_stream(bool b) { tuple_stream_ = b; }
   void set_sequence(bool b) { sequence_ = b; }
   void set_keep_singleton(bool b) { keep_singleton_ = b; }
   void set_cons(bool b) { cons_ = b; }
@@ -141,6 +145,7 @@ class Value {
   bool keep_singleton_ = false;
   bool cons_ = false;
   bool outer_wrapper_ = false;
+  bool tuple_stream_ = false;
   double number_ = 0;
   // String: std::string*; array: json* or ArrayData*; object: json* or
   // ObjectData*; function: Function*; regex: Regex*.

@@ -311,6 +311,25 @@ TEST(JsonataExpressions, FocusAndIndexBindings) {
   });
 }
 
+TEST(JsonataExpressions, ParentOperator) {
+  check({
+      {"Account.Order.Product.{'Product': `Product Name`, 'Order': %.OrderID}", kInvoice,
+       R"([{"Product": "Bowler Hat", "Order": "order103"},
+           {"Product": "Trilby hat", "Order": "order103"},
+           {"Product": "Bowler Hat", "Order": "order104"},
+           {"Product": "Cloak", "Order": "order104"}])"},
+      {"Account.Order.Product.Description.{'Colour': Colour, 'Order': %.%.OrderID}", kInvoice,
+       R"([{"Colour": "Purple", "Order": "order103"}, {"Colour": "Orange", "Order": "order103"},
+           {"Colour": "Purple", "Order": "order104"}, {"Colour": "Black", "Order": "order104"}])"},
+      {"Account.Order.Product[%.OrderID = 'order104'].SKU", kInvoice,
+       R"(["040657863", "0406654603"])"},
+      {"Account.Order.Product.(%.OrderID & ':' & SKU)", kInvoice,
+       R"(["order103:0406654608", "order103:0406634348", "order104:040657863",
+           "order104:0406654603"])"},
+      {"Phone.%.Surname", kPerson, R"(["Smith", "Smith", "Smith", "Smith"])"},
+  });
+}
+
 TEST(JsonataExpressions, VariablesBlocksAndFunctions) {
   check({
       {"$x := 5", nullptr, "5"},
@@ -588,7 +607,10 @@ TEST(JsonataErrors, SyntaxErrorsCarryCodesAndPositions) {
                                            {"function(x) { 1 }", "S0208"},
                                            {"/* open", "S0106"},
                                            {"'\\q'", "S0103"},
-                                           {")", "S0211"}}) {
+                                           {")", "S0211"},
+                                           {"%", "S0217"},
+                                           {"%.a", "S0217"},
+                                           {"a@b", "S0214"}}) {
     auto e = Expression::compile(c.expression);
     ASSERT_FALSE(e.has_value()) << c.expression;
     EXPECT_EQ(e.error().code, c.code) << c.expression << ": " << e.error().message;
