@@ -190,6 +190,7 @@ int Function::arity() const {
     case Kind::kPartial:
       return static_cast<int>(std::count(is_placeholder.begin(), is_placeholder.end(), true));
     case Kind::kChain:
+    case Kind::kTransform:
       return 1;
   }
   return 1;
@@ -293,6 +294,14 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
     case NodeType::kPartial:
       result = evaluate_partial(node, input, frame);
       break;
+    case NodeType::kTransform: {
+      auto fn = std::make_shared<Function>();
+      fn->kind = Function::Kind::kTransform;
+      fn->lambda = &node;
+      fn->closure = frame;
+      result = Value::function(std::move(fn));
+      break;
+    }
     case NodeType::kIndexStage:
       break;  // only ever a stage of a tuple step (apply_tuple_stages)
     case NodeType::kPlaceholder:
@@ -991,8 +1000,81 @@ Value Evaluator::apply_inner(const Function& fn, std::vector<Value> args, const 
       Value first = apply_inner(*fn.target, std::move(args), input);
       return apply_inner(*fn.second, {first}, input);
     }
+    case Function::Kind::kTransform:
+      return apply_transform(fn, args.empty() ? Value() : args[0]);
   }
   return Value();
+}
+
+namespace {
+
+void index_depths(const nlohmann::json& j, int depth, std::map<const nlohmann::json*, int>& out) {
+  out[&j] = depth;
+  if (j.is_structured())
+    for (const auto& e : j) index_depths(e, depth + 1, out);
+}
+
+}  // namespace
+
+// | pattern | update, delete |: copies the target, finds the objects the
+// pattern selects in the copy, and merges each one's update object into it
+// and removes its delete keys. Updates are all evaluated before any is
+// applied, and applied deepest first, so no applied change moves a node
+// that another change still has to reach.
+Value Evaluator::apply_transform(const Function& fn, const Value& target) {
+  if (target.is_undefined()) return target;
+  const Expression::Node& node = *fn.lambda;
+  auto copy = std::make_shared<nlohmann::json>(target.to_json());
+  Value root = Value::borrow(*copy, copy);
+  Value matches = evaluate(*node.lhs, root, fn.closure);
+  std::map<const nlohmann::json*, int> depths;
+  index_depths(*copy, 0, depths);
+  struct Change {
+    const nlohmann::json* at;
+    nlohmann::json update;
+    std::vector<std::string> removals;
+  };
+  std::vector<Change> changes;
+  for (const Value& match : as_items(matches)) {
+    if (!match.is_object()) continue;
+    const nlohmann::json* at = match.json_node();
+    if (at == nullptr || depths.count(at) == 0) continue;
+    Change change{at, nlohmann::json::object(), {}};
+    Value update = evaluate(*node.rhs, match, fn.closure);
+    if (!update.is_undefined()) {
+      if (!update.is_object())
+        raise("T2011",
+              "The insert/update clause of the transform expression must evaluate to an "
+              "object: " +
+                  describe_value(update),
+              node.position);
+      change.update = update.to_json();
+    }
+    if (node.third) {
+      Value removals = evaluate(*node.third, match, fn.closure);
+      for (const Value& r : as_items(removals)) {
+        if (!r.is_string())
+          raise("T2012",
+                "The delete clause of the transform expression must evaluate to a string or "
+                "array of strings: " +
+                    describe_value(removals),
+                node.position);
+        change.removals.push_back(r.as_string());
+      }
+    }
+    changes.push_back(std::move(change));
+  }
+  std::stable_sort(changes.begin(), changes.end(), [&](const Change& a, const Change& b) {
+    return depths.at(a.at) > depths.at(b.at);
+  });
+  for (const Change& change : changes) {
+    // The copy belongs to this call alone, so writing through it is safe.
+    auto& object = const_cast<nlohmann::json&>(*change.at);
+    for (auto it = change.update.begin(); it != change.update.end(); ++it)
+      object[it.key()] = it.value();
+    for (const auto& key : change.removals) object.erase(key);
+  }
+  return root;
 }
 
 }  // namespace helix::jsonata

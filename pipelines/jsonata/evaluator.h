@@ -66,9 +66,9 @@ struct Frame {
 };
 
 struct Function {
-  enum class Kind { kLambda, kBuiltin, kPartial, kChain };
+  enum class Kind { kLambda, kBuiltin, kPartial, kChain, kTransform };
   Kind kind = Kind::kLambda;
-  // kLambda
+  // kLambda; kTransform (lambda is then the | | node)
   const Expression::Node* lambda = nullptr;
   Frame* closure = nullptr;
   Value input;
@@ -133,6 +133,7 @@ class Evaluator {
   Value evaluate_partial(const Expression::Node& node, const Value& input, Frame* frame);
   Value evaluate_apply(const Expression::Node& node, const Value& input, Frame* frame);
   Value apply_inner(const Function& fn, std::vector<Value> args, const Value& input);
+  Value apply_transform(const Function& fn, const Value& target);
 
   const Environment& env_;
   Value root_;

@@ -45,6 +45,7 @@ enum class NodeType {
   kCoalesce,     // lhs ?? rhs
   kElvis,        // lhs ?: rhs
   kIndexStage,   // #$i after a predicate: binds the position in the stage's output
+  kTransform,    // | lhs (pattern) | rhs (update) , third (delete) |
 };
 
 // A parent reference (%): which step's input it names. `level` counts how

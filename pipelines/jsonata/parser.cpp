@@ -300,7 +300,7 @@ int binding_power(const Token& t) {
   static const std::map<std::string, int> kPower = {
       {".", 75},  {"[", 80},  {"]", 0},   {"{", 70},  {"}", 0},    {"(", 80},  {")", 0},
       {",", 0},   {"@", 80},  {"#", 80},  {";", 0},   {":", 0},    {"?", 20},  {"+", 50},
-      {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},  {"|", 20},   {"=", 40},  {"<", 40},
+      {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},  {"|", 0},    {"=", 40},  {"<", 40},
       {">", 40},  {"^", 40},  {"**", 60}, {"..", 0},  {":=", 10},  {"!=", 40}, {"<=", 40},
       {">=", 40}, {"~>", 40}, {"?:", 40}, {"??", 40}, {"and", 30}, {"or", 25}, {"in", 40},
       {"&", 50},  {"!", 0},   {"~", 0}};
@@ -485,6 +485,18 @@ class Parser {
       object_pairs(*n);
       return n;
     }
+    if (op == "|") {
+      auto n = make(NodeType::kTransform, t.position);
+      n->lhs = expression(0);
+      expect("|");
+      n->rhs = expression(0);
+      if (is_op(",")) {
+        take();
+        n->third = expression(0);
+      }
+      expect("|");
+      return n;
+    }
     fail_at("S0211", "Syntax error: symbol " + op + " used in a place where it is not allowed",
             t.position);
   }
@@ -642,8 +654,6 @@ class Parser {
       n->rhs->text = take().text;
       return n;
     }
-    if (op == "|")
-      fail_at("S0201", "Syntax error: | (the transform operator is not supported)", t.position);
     int bp = binding_power(t);
     if (bp == 0) fail_at("S0201", "Syntax error: " + op, t.position);
     auto n = make(NodeType::kBinary, t.position);
@@ -813,6 +823,7 @@ class Parser {
       case NodeType::kObject:
       case NodeType::kElvis:
       case NodeType::kCoalesce:
+      case NodeType::kTransform:
         for (auto& item : n->items) item = process(std::move(item));
         for (auto& [k, v] : n->pairs) {
           k = process(std::move(k));
@@ -821,7 +832,7 @@ class Parser {
         n->lhs = process(std::move(n->lhs));
         n->rhs = process(std::move(n->rhs));
         n->third = process(std::move(n->third));
-        if (n->type != NodeType::kLambda) {
+        if (n->type != NodeType::kLambda && n->type != NodeType::kTransform) {
           for (const auto& item : n->items) push_ancestry(*n, *item);
           for (const auto& [k, v] : n->pairs) {
             push_ancestry(*n, *k);

@@ -114,6 +114,10 @@ class Value {
     }
   }
   std::vector<Value> items() const;  // the items of an array
+  // The json node a borrowed array or object reads; null otherwise.
+  const nlohmann::json* json_node() const {
+    return json_backed_ ? static_cast<const nlohmann::json*>(ptr_) : nullptr;
+  }
 
   // Sequence flags (JSONata's `sequence`, `keepSingleton`, `cons`,
   // `outerWrapper`).

@@ -330,6 +330,23 @@ TEST(JsonataExpressions, ParentOperator) {
   });
 }
 
+TEST(JsonataExpressions, TransformOperator) {
+  check({
+      {"($ ~> |Account.Order.Product|{'Price': Price * 2}, ['SKU', 'Description']|)"
+       ".Account.Order[0].Product[0]",
+       kInvoice,
+       R"({"Product Name": "Bowler Hat", "ProductID": 858383, "Price": 68.9, "Quantity": 2})"},
+      {"($ ~> |Address|{'Country': 'UK', 'City': $uppercase(City)}|).Address", kPerson,
+       R"({"Street": "Hursley Park", "City": "WINCHESTER", "Postcode": "SO21 2JN",
+           "Country": "UK"})"},
+      {"($t := |a|{'x': 1}, 'y'|; $t({'a': {'y': 2, 'z': 3}}))", nullptr,
+       R"({"a": {"x": 1, "z": 3}})"},
+      {"{'a': {'b': {'c': 1}}} ~> |**[c = 1]|{'c': 2}|", nullptr, R"({"a": {"b": {"c": 2}}})"},
+      {"{'a': {'n': 1, 'b': {'n': 2}}} ~> |[a, a.b]|{'n': n * 10}|", nullptr,
+       R"({"a": {"n": 10, "b": {"n": 20}}})"},
+  });
+}
+
 TEST(JsonataExpressions, VariablesBlocksAndFunctions) {
   check({
       {"$x := 5", nullptr, "5"},
@@ -669,6 +686,8 @@ TEST(JsonataErrors, EvaluationErrors) {
       {"$hash('x', 'SHA-3')", nullptr, "D3162"},
       {"$parse('{nope')", nullptr, "D3163"},
       {"$partition([1], 0)", nullptr, "D3160"},
+      {"{'a': {}} ~> |a|5|", nullptr, "T2011"},
+      {"{'a': {}} ~> |a|{}, 5|", nullptr, "T2012"},
   });
 }
 
