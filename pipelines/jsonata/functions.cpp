@@ -821,6 +821,8 @@ Value fn_format_base(Evaluator&, Args& a, const Value&) {
 // digits, ',' grouping, '.' decimal point, '%' and '‰', prefix and suffix
 // text, and a second sub-picture for negative numbers. Exponents and
 // custom decimal formats (the options argument) are not supported.
+std::string pad_number(int64_t v, size_t width);
+
 Value fn_format_number(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
   double value = a[0].as_number();
@@ -853,6 +855,19 @@ Value fn_format_number(Evaluator&, Args& a, const Value&) {
   bool permille = pic.find("\xe2\x80\xb0") != std::string::npos;
   if (percent) value *= 100;
   if (permille) value *= 1000;
+  // An exponent: "00.000e0" (the 'e' followed by digits ends the mantissa).
+  int min_exp = -1;
+  size_t e_pos = body.find('e');
+  if (e_pos != std::string::npos && e_pos + 1 < body.size() &&
+      std::all_of(body.begin() + static_cast<std::ptrdiff_t>(e_pos) + 1, body.end(),
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    if (percent || permille)
+      raise("D3092",
+            "A sub-picture that contains a 'percent' or 'per-mille' character must not contain "
+            "a character treated as an 'exponent-separator'");
+    min_exp = static_cast<int>(body.size() - e_pos - 1);
+    body = body.substr(0, e_pos);
+  }
   size_t dot = body.find('.');
   std::string int_part = body.substr(0, dot);
   std::string frac_part = dot == std::string::npos ? "" : body.substr(dot + 1);
@@ -871,6 +886,23 @@ Value fn_format_number(Evaluator&, Args& a, const Value&) {
       groups.push_back(digits_seen);
     else
       ++digits_seen;
+  }
+  std::vector<int> frac_groups;
+  digits_seen = 0;
+  for (char c : frac_part) {
+    if (c == ',')
+      frac_groups.push_back(digits_seen);
+    else
+      ++digits_seen;
+  }
+  // Worked example: 1234.5678 with "00.000e0" has two integer digits, so
+  // the exponent is floor(log10(1234.5678)) - 1 = 2 and the mantissa
+  // 12.345678 prints as 12.346.
+  int exponent = 0;
+  if (min_exp >= 0 && value != 0) {
+    int magnitude_digits = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+    exponent = min_int > 0 ? magnitude_digits - (min_int - 1) : magnitude_digits + 1;
+    value = value / std::pow(10.0, exponent);
   }
   int regular = 0;
   if (!groups.empty()) {
@@ -894,7 +926,17 @@ Value fn_format_number(Evaluator&, Args& a, const Value&) {
   std::string ip = fixed.substr(0, p);
   std::string fp = p == std::string::npos ? "" : fixed.substr(p + 1);
   while (static_cast<int>(fp.size()) > min_frac && !fp.empty() && fp.back() == '0') fp.pop_back();
-  if (ip == "0" && min_int == 0) ip = "";
+  if (!frac_groups.empty()) {
+    std::string grouped_fraction;
+    for (size_t i = 0; i < fp.size(); ++i) {
+      if (i > 0 && std::find(frac_groups.begin(), frac_groups.end(), static_cast<int>(i)) !=
+                       frac_groups.end())
+        grouped_fraction += ',';
+      grouped_fraction += fp[i];
+    }
+    fp = grouped_fraction;
+  }
+  if (ip == "0" && min_int == 0 && min_exp < 0) ip = "";
   while (static_cast<int>(ip.size()) < min_int) ip = "0" + ip;
   std::string grouped;
   int count = 0;
@@ -914,6 +956,11 @@ Value fn_format_number(Evaluator&, Args& a, const Value&) {
   std::string out = grouped;
   if (!fp.empty()) out += "." + fp;
   if (out.empty()) out = "0";
+  if (min_exp >= 0) {
+    out += "e";
+    if (exponent < 0) out += "-";
+    out += pad_number(std::abs(exponent), static_cast<size_t>(min_exp));
+  }
   out = prefix + out + suffix;
   if (value < 0 && !use_negative) out = "-" + out;
   return str(out);
