@@ -30,26 +30,31 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, 
       store_(std::move(store)),
       clock_(clock),
       rng_(rng),
-      book_([this](const std::string& id) { return store_->job_facts(id); }, options_.kill_grace),
-      ledger_(options_.node) {}
+      book_([this](const std::string& id) { return store_->job_facts(id); }, options_.kill_grace) {
+  for (const auto& spec : options_.nodes)
+    nodes_.push_back(Node{spec, spec.agent, scheduler::NodeLedger(spec.capacity), false});
+}
 
 Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
                                                       std::unique_ptr<Store> store, Clock& clock,
                                                       Rng& rng) {
+  if (options.nodes.empty()) return fail(Error::invalid("nodes", "helixd needs at least one node"));
   std::unique_ptr<Controller> c(new Controller(std::move(options), std::move(store), clock, rng));
   ::mkdir(c->log_dir().c_str(), 0755);
   if (auto ok = c->load(); !ok) return fail(ok.error());
   Controller* self = c.get();
-  auto executor = workers::LocalExecutor::create(
-      {c->options_.state_dir + "/run", c->options_.shim_path}, [self](workers::ExecEvent event) {
-        self->post([self, event = std::move(event)]() -> Completion {
-          self->on_exec_event(event);
-          return nullptr;
-        });
-      });
-  if (!executor) return fail(executor.error());
-  c->executor_ = std::move(*executor);
-  spdlog::info("job limits: {}", c->executor_->limits_description());
+  for (auto& node : c->nodes_) {
+    if (node.agent) continue;
+    if (!c->embedded_) {
+      auto executor = workers::LocalExecutor::create(
+          {c->options_.state_dir + "/run", c->options_.shim_path},
+          [self](workers::ExecEvent event) { self->deliver(std::move(event)); });
+      if (!executor) return fail(executor.error());
+      c->embedded_ = std::move(*executor);
+      spdlog::info("job limits: {}", c->embedded_->limits_description());
+    }
+    node.agent = c->embedded_.get();
+  }
   c->recover();
   // A first iteration schedules the jobs that were RUNNABLE at the restart.
   c->post([]() -> Completion { return nullptr; });
@@ -64,7 +69,30 @@ Controller::~Controller() {
   }
   wake_.notify_all();
   if (loop_.joinable()) loop_.join();
-  executor_.reset();
+  embedded_.reset();
+}
+
+void Controller::deliver(workers::ExecEvent event) {
+  post([this, event = std::move(event)]() -> Completion {
+    on_exec_event(event);
+    return nullptr;
+  });
+}
+
+void Controller::node_down(const std::string& name) {
+  post([this, name]() -> Completion {
+    for (auto& node : nodes_)
+      if (node.spec.capacity.name == name && !node.down) {
+        node.down = true;
+        spdlog::warn("node {} is down: nothing more is placed on it", name);
+      }
+    return nullptr;
+  });
+}
+
+workers::NodeAgent* Controller::agent_of_task(const std::string& task_id) {
+  auto it = node_of_task_.find(task_id);
+  return it == node_of_task_.end() ? nullptr : nodes_[it->second].agent;
 }
 
 Result<void> Controller::load() {
@@ -117,8 +145,15 @@ Result<void> Controller::load() {
   auto jobs = store_->load_unfinished_jobs();
   if (!jobs) return fail(jobs.error());
   for (auto& job : *jobs) {
-    if (job.current && queues::is_active_attempt(job.status))
-      ledger_.reserve(job.id, job.resources);
+    if (job.current && queues::is_active_attempt(job.status)) {
+      // The attempt holds its node's resources; an attempt on a node that
+      // is no longer configured is reported lost by recover().
+      for (size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].spec.capacity.name == job.current->node) {
+          nodes_[i].ledger.reserve(job.id, job.resources);
+          node_of_task_[job.current->task_id] = i;
+        }
+    }
     book_.restore(std::move(job));
   }
   return {};
@@ -126,10 +161,29 @@ Result<void> Controller::load() {
 
 void Controller::recover() {
   // Attempts that were STARTING / RUNNING when the previous helixd stopped:
-  // the executor tells which exited, still run, were lost or never started.
-  std::set<std::string> tasks;
-  for (const Job* job : book_.active()) tasks.insert(job->current->task_id);
-  auto events = executor_->recover(tasks);
+  // each node's agent tells which exited, still run, were lost or never
+  // started.
+  std::map<workers::NodeAgent*, std::set<std::string>> tasks;
+  std::vector<workers::ExecEvent> events;
+  for (const Job* job : book_.active()) {
+    const std::string& task = job->current->task_id;
+    if (workers::NodeAgent* agent = agent_of_task(task)) {
+      tasks[agent].insert(task);
+    } else {
+      workers::ExecEvent lost;
+      lost.kind = workers::ExecEvent::Kind::kLost;
+      lost.task_id = task;
+      lost.reason = "node " + job->current->node + " is no longer part of this cluster";
+      events.push_back(std::move(lost));
+    }
+  }
+  // The embedded agent also clears records of tasks it no longer runs, so
+  // it is asked even when it has none.
+  if (embedded_) tasks.try_emplace(embedded_.get());
+  for (auto& [agent, ids] : tasks) {
+    auto answered = agent->recover(ids);
+    events.insert(events.end(), answered.begin(), answered.end());
+  }
   TimePoint now = clock_.now();
   for (const auto& ev : events) {
     switch (ev.kind) {
@@ -157,7 +211,7 @@ void Controller::recover() {
   }
   if (!store_->commit()) std::abort();
   for (const auto& id : effects.finished) book_.evict(id);
-  for (const auto& t : effects.forget_tasks) executor_->forget(t);
+  forget_tasks(effects.forget_tasks);
   spdlog::info("recovered {} unfinished jobs ({} attempts were running)", book_.size(),
                events.size());
 }
@@ -241,69 +295,91 @@ void Controller::iterate(std::vector<Command> commands) {
     ++generation_;
   }
   committed_.notify_all();
-  for (const auto& t : effects.forget_tasks) executor_->forget(t);
-  for (const auto& t : effects.terminate_tasks) executor_->terminate(t);
-  for (const auto& t : effects.kill_tasks) executor_->kill(t);
+  forget_tasks(effects.forget_tasks);
+  for (const auto& t : effects.terminate_tasks)
+    if (auto* agent = agent_of_task(t)) agent->terminate(t);
+  for (const auto& t : effects.kill_tasks)
+    if (auto* agent = agent_of_task(t)) agent->kill(t);
   for (const auto& id : effects.launch) launch(id);
 }
 
+void Controller::forget_tasks(const std::vector<std::string>& tasks) {
+  for (const auto& t : tasks) {
+    if (auto* agent = agent_of_task(t)) agent->forget(t);
+    node_of_task_.erase(t);
+  }
+}
+
 void Controller::schedule(TimePoint now) {
+  // Attempts that ended in this iteration give their resources back before
+  // anything is placed.
+  int64_t free_vcpus = 0;
+  for (auto& node : nodes_) {
+    for (const auto& holder : node.ledger.holders()) {
+      const Job* held = book_.find(holder);
+      if (!held || !queues::is_active_attempt(held->status)) node.ledger.release(holder);
+    }
+    if (!node.down) free_vcpus += node.ledger.free_vcpus();
+  }
   struct Placement {
     std::string job_id;
     std::string ce;
+    size_t node;
   };
-  // Attempts that ended in this iteration give their resources back before
-  // anything is placed.
-  for (const auto& holder : ledger_.holders()) {
-    const Job* held = book_.find(holder);
-    if (!held || !queues::is_active_attempt(held->status)) ledger_.release(holder);
-  }
   std::vector<Placement> placements;
   std::vector<std::pair<std::string, std::string>> reasons;
   std::vector<std::pair<std::string, std::string>> refused;
-  queues::ResourceRequest planned{0, 0, 0};
   book_.for_each_runnable([&](const Job& job) {
-    if (ledger_.free_vcpus() - planned.vcpus <= 0) return false;
+    if (free_vcpus <= 0) return false;  // every node is full
     auto q = queues_.find(job.queue);
     if (q == queues_.end()) {
       reasons.emplace_back(job.id, "ACTION_REQUIRED - job queue " + job.queue + " was deleted");
       return true;
     }
-    std::string ce;
+    // Nodes of the queue's enabled compute environments, in its order.
+    std::vector<std::pair<size_t, std::string>> candidates;
     for (const auto& o : q->second.compute_environment_order) {
       auto it = compute_environments_.find(o.compute_environment);
-      if (it != compute_environments_.end() && it->second.enabled) {
-        ce = o.compute_environment;
-        break;
-      }
+      if (it == compute_environments_.end() || !it->second.enabled) continue;
+      for (size_t i = 0; i < nodes_.size(); ++i)
+        if (!nodes_[i].down && (nodes_[i].spec.compute_environment.empty() ||
+                                nodes_[i].spec.compute_environment == o.compute_environment))
+          candidates.emplace_back(i, o.compute_environment);
     }
-    if (ce.empty()) {
+    if (candidates.empty()) {
       reasons.emplace_back(job.id,
                            "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - no compute "
                            "environment of job queue " +
-                               job.queue + " is ENABLED");
+                               job.queue + " is ENABLED with a node that is up");
       return true;
     }
-    if (auto why = ledger_.never_fits(job.resources)) {
+    std::string never;
+    bool could_fit = false;
+    for (const auto& [i, ce] : candidates) {
+      auto why = nodes_[i].ledger.never_fits(job.resources);
+      if (why) {
+        never += (never.empty() ? "" : "; ") + *why;
+        continue;
+      }
+      could_fit = true;
+      if (nodes_[i].ledger.fits_now(job.resources)) {
+        nodes_[i].ledger.reserve(job.id, job.resources);
+        free_vcpus -= job.resources.vcpus;
+        placements.push_back({job.id, ce, i});
+        return true;
+      }
+    }
+    if (!could_fit) {
       // No node could ever run it. As Slurm refuses such a job at once,
       // helix fails it, unless its queue asks for AWS's behaviour by giving
       // a jobStateTimeLimitAction for this reason: then it waits RUNNABLE
       // until that action cancels it. Either way it blocks nobody.
-      std::string reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - " + *why;
+      std::string reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - " + never;
       if (q->second.time_limit_for(reason)) {
         reasons.emplace_back(job.id, reason);
       } else {
         refused.emplace_back(job.id, reason);
       }
-      return true;
-    }
-    queues::ResourceRequest want = job.resources;
-    want.vcpus += planned.vcpus;
-    want.memory_mib += planned.memory_mib;
-    want.gpus += planned.gpus;
-    if (ledger_.fits_now(want)) {
-      planned = want;
-      placements.push_back({job.id, ce});
     }
     return true;
   });
@@ -317,9 +393,8 @@ void Controller::schedule(TimePoint now) {
   }
   for (const auto& [id, reason] : refused) book_.refuse(id, reason, now);
   for (const auto& p : placements) {
-    const Job* job = book_.find(p.job_id);
-    ledger_.reserve(p.job_id, job->resources);
-    book_.place(p.job_id, options_.node.name, p.ce, log_dir(), now);
+    book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now);
+    node_of_task_[book_.find(p.job_id)->current->task_id] = p.node;
   }
 }
 
@@ -360,7 +435,7 @@ void Controller::launch(const std::string& job_id) {
       env.emplace_back("AWS_BATCH_JOB_ARRAY_SIZE", std::to_string(*parent->array_size));
   }
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
-  executor_->launch(spec);
+  if (auto* agent = agent_of_task(spec.task_id)) agent->launch(spec);
 }
 
 void Controller::on_exec_event(const workers::ExecEvent& ev) {

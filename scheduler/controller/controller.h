@@ -44,12 +44,25 @@ struct Identity {
   bool admin = false;  // root (or helixd's own user when it is not root)
 };
 
+// One node the controller schedules onto.
+struct NodeSpec {
+  scheduler::NodeCapacity capacity;  // name, vCPUs, MiB, GPUs offered to jobs
+  std::string topology_xml;          // hwloc export, for the NUMA-aware scheduler
+  // The compute environment it serves; empty: every compute environment
+  // (the embedded default, and agents not given one).
+  std::string compute_environment;
+  // Its worker: nullptr for the embedded agent (a LocalExecutor the
+  // controller creates); otherwise owned by the caller (the MPI fabric) and
+  // alive as long as the controller.
+  workers::NodeAgent* agent = nullptr;
+};
+
 struct ControllerOptions {
   std::string state_dir;
   queues::ArnFormat arns;
   queues::Limits limits;
   Duration kill_grace = std::chrono::seconds(30);
-  scheduler::NodeCapacity node;
+  std::vector<NodeSpec> nodes;  // at least one
   std::string shim_path;
   bool switch_users = false;  // helixd is root: jobs run as their owners
 };
@@ -90,6 +103,10 @@ class Controller {
   void release_waiters();
   uint64_t generation() const;
 
+  // A node stopped answering (MPI transport): nothing more is placed on
+  // it; its attempts are reported lost by the transport. Thread safe.
+  void node_down(const std::string& name);
+
   Store& store() { return *store_; }
   const ControllerOptions& options() const { return options_; }
 
@@ -108,6 +125,10 @@ class Controller {
   void schedule(TimePoint now);
   void launch(const std::string& job_id);
   void on_exec_event(const workers::ExecEvent& event);
+  void deliver(workers::ExecEvent event);  // from agents' threads onto the loop
+  void forget_tasks(const std::vector<std::string>& tasks);
+  // The agent running `task_id`, or nullptr (unknown or finished task).
+  workers::NodeAgent* agent_of_task(const std::string& task_id);
   Result<void> require_admin(const Identity& caller, const std::string& action) const;
   const queues::JobDefinition* find_definition(const std::string& name,
                                                std::optional<int> revision) const;
@@ -117,11 +138,20 @@ class Controller {
   std::unique_ptr<Store> store_;
   Clock& clock_;
   Rng& rng_;
-  std::unique_ptr<workers::LocalExecutor> executor_;
+  std::unique_ptr<workers::LocalExecutor> embedded_;  // the embedded agent, if a node uses it
+
+  // A node as the loop thread sees it.
+  struct Node {
+    NodeSpec spec;
+    workers::NodeAgent* agent = nullptr;
+    scheduler::NodeLedger ledger;
+    bool down = false;
+  };
 
   // Owned by the loop thread.
   queues::JobBook book_;
-  scheduler::NodeLedger ledger_;
+  std::vector<Node> nodes_;                     // fixed at start
+  std::map<std::string, size_t> node_of_task_;  // live attempts: task id -> node index
   std::map<std::string, std::vector<queues::JobDefinition>> definitions_;
   std::map<std::string, queues::JobQueue> queues_;
   std::map<std::string, queues::ComputeEnvironment> compute_environments_;

@@ -121,7 +121,10 @@ int main(int argc, char** argv) {
   options.arns.region = region;
   options.limits.min_attempt_duration_seconds = min_attempt;
   options.kill_grace = std::chrono::seconds(kill_grace);
-  options.node = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
+  helix::controller::NodeSpec local;
+  local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
+  local.topology_xml = node->topology_xml;
+  options.nodes.push_back(local);
   options.shim_path = self_dir() + "/helix-shim";
   options.switch_users = ::geteuid() == 0;
 
