@@ -260,8 +260,32 @@ struct RegexMatch {
   std::vector<Value> groups;
 };
 
+// libstdc++'s std::regex matcher recurses once per repetition of a
+// quantifier, so a long run matched by /a+/ overflows the stack (about
+// 20,000 characters on an 8 MiB stack). Until the library runs on an
+// iterative engine, subjects of patterns with quantifiers are capped.
+constexpr size_t kMaxRegexSubject = 8192;
+
+void check_regex_subject(const Regex& re, const std::string& s) {
+  if (s.size() <= kMaxRegexSubject) return;
+  bool has_quantifier = false;
+  for (size_t i = 0; i < re.source.size(); ++i) {
+    char c = re.source[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (c == '*' || c == '+' || c == '{') has_quantifier = true;
+  }
+  if (has_quantifier)
+    raise("D1005", "Regular expression /" + re.source + "/ cannot be applied to a string of " +
+                       std::to_string(s.size()) + " characters by this implementation (limit " +
+                       std::to_string(kMaxRegexSubject) + " when the pattern repeats)");
+}
+
 std::vector<RegexMatch> all_matches(const Regex& re, const std::string& s, bool reject_empty,
                                     std::optional<double> limit = std::nullopt) {
+  check_regex_subject(re, s);
   std::vector<RegexMatch> out;
   try {
     for (auto it = std::sregex_iterator(s.begin(), s.end(), re.re); it != std::sregex_iterator();
@@ -366,6 +390,7 @@ Value fn_substring(Evaluator&, Args& a, const Value&) {
 
 Value fn_substring_before(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
+  if (!a[1].is_string()) return a[0];
   const std::string& s = a[0].as_string();
   size_t pos = s.find(a[1].as_string());
   return pos == std::string::npos ? a[0] : str(s.substr(0, pos));
@@ -373,6 +398,7 @@ Value fn_substring_before(Evaluator&, Args& a, const Value&) {
 
 Value fn_substring_after(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
+  if (!a[1].is_string()) return a[0];
   const std::string& s = a[0].as_string();
   const std::string& chars = a[1].as_string();
   size_t pos = s.find(chars);
@@ -447,11 +473,12 @@ Value fn_pad(Evaluator&, Args& a, const Value&) {
 }
 
 Value fn_contains(Evaluator&, Args& a, const Value&) {
-  if (a[0].is_undefined()) return Value();
+  if (a[0].is_undefined() || a[1].is_undefined()) return Value();
   if (a[1].is_string())
     return boolean(a[0].as_string().find(a[1].as_string()) != std::string::npos);
   if (a[1].is_regex()) {
     try {
+      check_regex_subject(a[1].as_regex(), a[0].as_string());
       return boolean(std::regex_search(a[0].as_string(), a[1].as_regex().re));
     } catch (const std::regex_error&) {
       raise("D1004", "Regular expression could not be evaluated");
@@ -826,6 +853,8 @@ std::string pad_number(int64_t v, size_t width);
 Value fn_format_number(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
   double value = a[0].as_number();
+  if (!a[1].is_string())
+    raise("T0410", "Argument 2 of function \"formatNumber\" does not match function signature");
   std::string picture = a[1].as_string();
   std::string negative_picture;
   size_t semi = picture.find(';');
@@ -1130,7 +1159,10 @@ Value lookup_in(const Value& v, const std::string& key) {
   return Value();
 }
 
-Value fn_lookup(Evaluator&, Args& a, const Value&) { return lookup_in(a[0], a[1].as_string()); }
+Value fn_lookup(Evaluator&, Args& a, const Value&) {
+  if (!a[1].is_string()) return Value();
+  return lookup_in(a[0], a[1].as_string());
+}
 
 Value fn_spread(Evaluator& ev, Args& a, const Value& input) {
   if (a[0].is_array()) {
@@ -1171,6 +1203,8 @@ Value fn_each(Evaluator& ev, Args& a, const Value& input) {
 
 Value fn_sift(Evaluator& ev, Args& a, const Value& input) {
   if (a[0].is_undefined()) return Value();
+  if (!a[1].is_lambda_or_builtin())
+    raise("T0410", "Argument 2 of function \"sift\" does not match function signature");
   std::map<std::string, Value> out;
   a[0].for_each_entry([&](const std::string& k, const Value& v) {
     if (to_boolean(ev.apply(a[1], hof_args(a[1], v, str(k), a[0]), input)).value_or(false))
@@ -1395,7 +1429,9 @@ std::string format_component(const std::string& marker, const Civil& c, int tz_m
     std::string width = rest.substr(comma + 1);
     size_t dash = width.find('-');
     std::string max = dash == std::string::npos ? "" : width.substr(dash + 1);
-    if (!max.empty() && max != "*") max_width = std::stoul(max);
+    if (!max.empty() && max != "*" && max.size() < 6 &&
+        std::all_of(max.begin(), max.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+      max_width = std::stoul(max);
   }
   if (!presentation.empty() && presentation.back() == 't' && component != 'Z')
     presentation.pop_back();

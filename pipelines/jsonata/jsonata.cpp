@@ -40,6 +40,11 @@ tl::expected<std::optional<nlohmann::json>, EvalError> Expression::evaluate(
     return tl::unexpected(f.error);
   } catch (const std::bad_alloc&) {
     return tl::unexpected(EvalError{"U1003", "The evaluation ran out of memory", -1});
+  } catch (const std::exception& e) {
+    // A library call refused its input (std::regex, number parsing): a
+    // value error of the expression, never a crash of the caller.
+    return tl::unexpected(
+        EvalError{"U1004", std::string("The evaluation failed: ") + e.what(), -1});
   }
 }
 

@@ -650,6 +650,83 @@ TEST(JsonataErrors, DeepNestingIsRefusedNotACrash) {
   EXPECT_TRUE(Expression::compile(fine).has_value());
 }
 
+// Random token soup, seeded and printed on failure: whatever the text, the
+// evaluator returns a value, undefined or an EvalError with a code; it
+// never crashes, hangs or throws (run under asan-ubsan in CI).
+TEST(JsonataErrors, RandomExpressionsNeverCrash) {
+  static const char* kTokens[] = {"Phone",    "Age",
+                                  "Address",  "City",
+                                  "$",        "$$",
+                                  "$x",       "$states",
+                                  "1",        "2.5",
+                                  "-3",       "'s'",
+                                  "\"t\"",    "true",
+                                  "null",     ".",
+                                  "[",        "]",
+                                  "{",        "}",
+                                  "(",        ")",
+                                  ",",        ":",
+                                  ";",        "+",
+                                  "-",        "*",
+                                  "/",        "%",
+                                  "=",        "!=",
+                                  "<",        ">=",
+                                  "&",        "and",
+                                  "or",       "in",
+                                  "?",        ":=",
+                                  "~>",       "..",
+                                  "**",       "^(",
+                                  "#$i",      "@$v",
+                                  "|",        "$count(",
+                                  "$map(",    "$sum(",
+                                  "$string(", "$substring(",
+                                  "$sort(",   "function($a){",
+                                  "$a",       "/ab+/",
+                                  "$reduce(", "$keys(",
+                                  "$merge(",  "$split(",
+                                  "$lookup(", "$formatNumber("};
+  const size_t n = sizeof(kTokens) / sizeof(kTokens[0]);
+  json doc = json::parse(kPerson);
+  uint64_t seed = 20261122;
+  SeededRng rng(seed);
+  Fixture f;
+  int compiled = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    int length = 1 + static_cast<int>(rng.next_u64() % 12);
+    for (int k = 0; k < length; ++k) {
+      text += kTokens[rng.next_u64() % n];
+      text += ' ';
+    }
+    auto e = Expression::compile(text);
+    if (!e) {
+      EXPECT_FALSE(e.error().code.empty()) << "seed " << seed << ": " << text;
+      continue;
+    }
+    ++compiled;
+    auto r = e->evaluate(&doc, f.env_);
+    if (!r) {
+      EXPECT_FALSE(r.error().code.empty()) << "seed " << seed << ": " << text;
+    }
+  }
+  EXPECT_GT(compiled, 100);
+}
+
+TEST(JsonataErrors, LongRegexSubjectsAreRefusedNotACrash) {
+  Environment env;
+  env.variables["s"] = std::string(100000, 'a');
+  auto e = Expression::compile("$contains($s, /(a|b)+c/)");
+  ASSERT_TRUE(e.has_value());
+  auto r = e->evaluate(nullptr, env);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, "D1005");
+  // Without a repetition the matcher does not recurse: no limit.
+  auto plain = Expression::compile("$count($split($s, /b/))");
+  auto ok = plain->evaluate(nullptr, env);
+  ASSERT_TRUE(ok.has_value() && ok->has_value());
+  EXPECT_EQ(**ok, json(1));
+}
+
 TEST(JsonataErrors, EvaluationErrors) {
   check_errors({
       {"1 + 'a'", nullptr, "T2002"},
