@@ -1,10 +1,17 @@
 // The JSONata evaluator: walks a processed tree (node.h) against an input.
 //
 // Owns: JSONata's evaluation rules (paths and sequence flattening,
-// predicates, grouping, order-by, operators, variables and frames, lambdas,
-// partial application, ~>), and the calling convention shared with the
-// function library (signature checking, context arguments).
-// Does not own: the functions themselves (functions.cpp).
+// predicates, grouping, order-by, tuple streams for @, # and %, operators,
+// variables and frames, lambdas, partial application, ~>, the transform
+// operator), and the calling convention shared with the function library
+// (signature checking, context arguments). Does not own: the functions
+// themselves (functions.cpp).
+//
+// Lifetimes: an Evaluator lives for one Expression::evaluate() call. Its
+// frames sit in a deque that only grows, so a lambda's closure can point at
+// its frame directly (no reference cycles between closures and frames).
+// Function values never outlive the call: a function result is refused
+// (U1002) and functions inside a result are dropped by to_json().
 //
 // Errors travel as a thrown Failure inside the evaluator and the library;
 // Expression::evaluate() turns them into EvalError, so nothing is thrown
@@ -105,9 +112,6 @@ class Evaluator {
   Frame* new_frame(Frame* parent);
   Frame* global() { return &global_; }
 
-  // Raises T0410-style errors with the current function's name.
-  const std::string& current_function() const { return current_function_; }
-
  private:
   Value lookup(const std::string& name, Frame* frame);
   Value evaluate_path(const Expression::Node& node, const Value& input, Frame* frame);
@@ -140,7 +144,6 @@ class Evaluator {
   Frame global_;
   std::deque<Frame> frames_;
   int depth_ = 0;
-  std::string current_function_;
 };
 
 // JSONata's truthiness ($boolean); undefined stays undefined (nullopt).

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/rng.h"
 #include "pipelines/jsonata/hash.h"
@@ -837,6 +838,30 @@ TEST(JsonataValues, CompiledExpressionIsReusable) {
     EXPECT_EQ(**r, json((3 + i) * 10));
   }
   EXPECT_EQ(e->text(), "$sum(values) * factor");
+}
+
+// jsonata.h promises that one compiled Expression serves several threads,
+// each with its own Environment.
+TEST(JsonataValues, OneExpressionEvaluatedFromSeveralThreads) {
+  auto e = Expression::compile(
+      "$states.input.items[$ % 2 = 0]{$string($): $ * 10} ~> $merge() ~> $keys() ~> $count()");
+  ASSERT_TRUE(e.has_value());
+  std::vector<std::thread> threads;
+  std::vector<json> results(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Environment env;
+      json items = json::array();
+      for (int i = 0; i < 100 * (t + 1); ++i) items.push_back(i);
+      env.variables["states"] = {{"input", {{"items", items}}}};
+      for (int k = 0; k < 50; ++k) {
+        auto r = e->evaluate(nullptr, env);
+        if (r && r->has_value()) results[t] = **r;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(results[t], json(50 * (t + 1))) << "thread " << t;
 }
 
 TEST(JsonataValues, RandomAndUuidNeedAnRng) {
