@@ -113,9 +113,13 @@ const char* signal_type(SignalMessage::Kind kind) {
 std::string encode_message(const AgentMessage& message) {
   json j = std::visit(Overloaded{
                           [](const HelloMessage& m) {
-                            return json{{"type", "hello"},  {"node", m.node},
-                                        {"pid", m.pid},     {"topologyXml", m.topology_xml},
-                                        {"vcpus", m.vcpus}, {"memoryMib", m.memory_mib},
+                            return json{{"type", "hello"},
+                                        {"node", m.node},
+                                        {"pid", m.pid},
+                                        {"computeEnvironment", m.compute_environment},
+                                        {"topologyXml", m.topology_xml},
+                                        {"vcpus", m.vcpus},
+                                        {"memoryMib", m.memory_mib},
                                         {"gpus", m.gpus}};
                           },
                           [](const RefusedMessage& m) {
@@ -167,9 +171,13 @@ Result<AgentMessage> decode_message(const std::string& text) {
   std::string type = j.value("type", "");
   try {
     if (type == "hello")
-      return HelloMessage{j.at("node").get<std::string>(),        j.at("pid").get<int64_t>(),
-                          j.at("topologyXml").get<std::string>(), j.at("vcpus").get<int64_t>(),
-                          j.at("memoryMib").get<int64_t>(),       j.at("gpus").get<int64_t>()};
+      return HelloMessage{j.at("node").get<std::string>(),
+                          j.at("pid").get<int64_t>(),
+                          j.at("computeEnvironment").get<std::string>(),
+                          j.at("topologyXml").get<std::string>(),
+                          j.at("vcpus").get<int64_t>(),
+                          j.at("memoryMib").get<int64_t>(),
+                          j.at("gpus").get<int64_t>()};
     if (type == "refused") return RefusedMessage{j.at("reason").get<std::string>()};
     if (type == "event") return EventMessage{event_from_json(j.at("event"))};
     if (type == "recovered") {

@@ -4,7 +4,7 @@
 // schema version), "type" and the type's fields. A message of another
 // version or an unknown type is refused with the reason, never guessed at.
 //
-//   agent -> controller: hello {node, pid, topologyXml, vcpus, memoryMib, gpus}
+//   agent -> controller: hello {node, pid, computeEnvironment, topologyXml, vcpus, memoryMib, gpus}
 //                        refused {reason}        (the agent cannot join)
 //                        event {event}           (an ExecEvent)
 //                        recovered {events}      (the answer to recover)
@@ -29,7 +29,8 @@ inline constexpr int kAgentSchemaVersion = 1;
 
 struct HelloMessage {
   std::string node;
-  int64_t pid = 0;  // the agent process, for admins and tests
+  int64_t pid = 0;                  // the agent process, for admins and tests
+  std::string compute_environment;  // empty: serves every compute environment
   std::string topology_xml;
   int64_t vcpus = 0;
   int64_t memory_mib = 0;

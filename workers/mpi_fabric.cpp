@@ -349,8 +349,9 @@ int run_mpi_agent(const MpiAgentOptions& options) {
       [&mailbox](ExecEvent e) { mailbox.post(0, encode_message(EventMessage{std::move(e)})); });
   if (!executor) return refuse(executor.error().to_string());
 
-  mailbox.post(0, encode_message(HelloMessage{name, ::getpid(), node->topology_xml, node->vcpus,
-                                              node->memory_mib, node->gpus}));
+  mailbox.post(0, encode_message(HelloMessage{name, ::getpid(), options.compute_environment,
+                                              node->topology_xml, node->vcpus, node->memory_mib,
+                                              node->gpus}));
   bool done = false;
   auto next_beat = std::chrono::steady_clock::now();
   while (!done) {

@@ -60,7 +60,8 @@ class MpiFabric {
 struct MpiAgentOptions {
   std::string state_dir;  // the agent's run records and logs live under it
   std::string shim_path;
-  std::string node_name;  // empty: "<hostname>-<rank>"
+  std::string node_name;            // empty: "<hostname>-<rank>"
+  std::string compute_environment;  // empty: every compute environment
   // An emulated node: an hwloc synthetic description or an XML file instead
   // of this machine's topology. Its PU i runs on this machine's allowed PU
   // (i mod count), its NUMA node j binds to real NUMA node (j mod count).

@@ -103,6 +103,8 @@ class Controller {
   void release_waiters();
   uint64_t generation() const;
 
+  // An event from a remote agent's transport thread, onto the loop.
+  void deliver(workers::ExecEvent event);
   // A node stopped answering (MPI transport): nothing more is placed on
   // it; its attempts are reported lost by the transport. Thread safe.
   void node_down(const std::string& name);
@@ -125,7 +127,6 @@ class Controller {
   void schedule(TimePoint now);
   void launch(const std::string& job_id);
   void on_exec_event(const workers::ExecEvent& event);
-  void deliver(workers::ExecEvent event);  // from agents' threads onto the loop
   void forget_tasks(const std::vector<std::string>& tasks);
   // The agent running `task_id`, or nullptr (unknown or finished task).
   workers::NodeAgent* agent_of_task(const std::string& task_id);

@@ -1,6 +1,10 @@
 // helixd: the helix controller daemon. Runs in the foreground with its
 // store under --state-dir, the AWS Batch API on 127.0.0.1:--port and on
 // STATE_DIR/helixd.sock, and an embedded worker for this node.
+//
+// With --mpi, under `mpirun -np N+1`, rank 0 is the controller and ranks
+// 1..N are node agents (one per node, or emulated nodes of --topology on
+// one machine); rank 0 then runs no jobs itself.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -22,7 +26,10 @@
 #include "scheduler/controller/batch_api.h"
 #include "scheduler/controller/controller.h"
 #include "scheduler/controller/system_clock.h"
+#include "workers/mpi_fabric.h"
 #include "workers/node_resources.h"
+
+#include <mpi.h>
 
 namespace {
 
@@ -51,6 +58,38 @@ std::string self_dir() {
   return ec ? std::string(".") : exe.parent_path().string();
 }
 
+// Events from MPI agents may arrive before the controller exists (an
+// adopted attempt ending right after recovery): they wait here until it does.
+class EventRelay {
+ public:
+  void deliver(helix::workers::ExecEvent e) {
+    std::lock_guard lock(mutex_);
+    if (target_) return target_->deliver(std::move(e));
+    early_.push_back(std::move(e));
+  }
+  void attach(helix::controller::Controller* target) {
+    std::lock_guard lock(mutex_);
+    target_ = target;
+    for (auto& e : early_) target_->deliver(std::move(e));
+    early_.clear();
+  }
+  void node_down(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    if (target_) target_->node_down(name);
+    down_ = true;
+  }
+  bool any_down() {
+    std::lock_guard lock(mutex_);
+    return down_;
+  }
+
+ private:
+  std::mutex mutex_;
+  helix::controller::Controller* target_ = nullptr;
+  std::vector<helix::workers::ExecEvent> early_;
+  bool down_ = false;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +101,9 @@ int main(int argc, char** argv) {
   int64_t min_attempt = 60;
   std::string log_level = "info";
   int64_t node_vcpus = 0, node_memory = 0;
+  bool mpi = false;
+  helix::workers::MpiAgentOptions agent;
+  int64_t heartbeat_timeout_ms = 5000;
   app.add_option("--state-dir", state_dir, "store, logs and the Unix socket live here")
       ->capture_default_str();
   app.add_option("--port", port, "TCP port on 127.0.0.1 (0: pick a free one and print it)")
@@ -83,6 +125,17 @@ int main(int argc, char** argv) {
   app.add_option("--node-memory-mib", node_memory,
                  "memory offered to jobs in MiB (0: all of the node's memory)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  app.add_flag("--mpi", mpi,
+               "run under mpirun: rank 0 is the controller, the other ranks node agents");
+  app.add_option("--topology", agent.topology,
+                 "agents: emulate a node of this hwloc synthetic string or XML file");
+  app.add_option("--node-name", agent.node_name, "agents: the node's name (default host-rank)");
+  app.add_option("--compute-environment", agent.compute_environment,
+                 "agents: the compute environment this node serves (default: all)");
+  app.add_option("--heartbeat-timeout-ms", heartbeat_timeout_ms,
+                 "controller: an agent silent this long is declared down")
+      ->check(CLI::Range(int64_t{200}, int64_t{600000}))
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -97,6 +150,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   ::chmod(state_dir.c_str(), 0755);
+
+  int rank = 0;
+  if (mpi) {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank != 0) {
+      agent.state_dir = state_dir;
+      agent.shim_path = self_dir() + "/helix-shim";
+      int status = helix::workers::run_mpi_agent(agent);
+      MPI_Finalize();
+      return status;
+    }
+  }
 
   auto node = helix::workers::discover_local_node();
   if (!node) {
@@ -121,10 +188,39 @@ int main(int argc, char** argv) {
   options.arns.region = region;
   options.limits.min_attempt_duration_seconds = min_attempt;
   options.kill_grace = std::chrono::seconds(kill_grace);
-  helix::controller::NodeSpec local;
-  local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
-  local.topology_xml = node->topology_xml;
-  options.nodes.push_back(local);
+  EventRelay relay;
+  std::unique_ptr<helix::workers::MpiFabric> fabric;
+  if (mpi) {
+    auto started = helix::workers::MpiFabric::start(
+        [&relay](helix::workers::ExecEvent e) { relay.deliver(std::move(e)); },
+        [&relay](std::string name) { relay.node_down(name); },
+        std::chrono::milliseconds(heartbeat_timeout_ms));
+    if (!started) {
+      std::cerr << "helixd: " << started.error().to_string() << "\n";
+      return 1;
+    }
+    fabric = std::move(*started);
+    auto agents = fabric->wait_for_agents(std::chrono::seconds(60));
+    if (!agents) {
+      std::cerr << "helixd: " << agents.error().to_string() << "\n";
+      return 1;
+    }
+    for (const auto& a : *agents) {
+      helix::controller::NodeSpec spec;
+      spec.capacity = {a.hello.node, a.hello.vcpus, a.hello.memory_mib, a.hello.gpus};
+      spec.topology_xml = a.hello.topology_xml;
+      spec.compute_environment = a.hello.compute_environment;
+      spec.agent = &fabric->agent(a.rank);
+      options.nodes.push_back(spec);
+      spdlog::info("node {} joined (MPI rank {}): {} vCPUs, {} MiB, {} GPUs", a.hello.node, a.rank,
+                   a.hello.vcpus, a.hello.memory_mib, a.hello.gpus);
+    }
+  } else {
+    helix::controller::NodeSpec local;
+    local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
+    local.topology_xml = node->topology_xml;
+    options.nodes.push_back(local);
+  }
   options.shim_path = self_dir() + "/helix-shim";
   options.switch_users = ::geteuid() == 0;
 
@@ -144,6 +240,7 @@ int main(int argc, char** argv) {
     std::cerr << "helixd: " << controller.error().to_string() << "\n";
     return 1;
   }
+  relay.attach(controller->get());
   auto registry = (*controller)->store().read_registry();
   if (registry) {
     for (const auto& u : registry->users)
@@ -166,8 +263,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "listening on 127.0.0.1:" << (*server)->tcp_port()
             << " unix:" << http.unix_socket_path << std::endl;
-  spdlog::info("node {}: {} vCPUs, {} MiB, {} GPUs; state in {}", node->hostname, node->vcpus,
-               node->memory_mib, node->gpus, state_dir);
+  if (!mpi)
+    spdlog::info("node {}: {} vCPUs, {} MiB, {} GPUs; state in {}", node->hostname, node->vcpus,
+                 node->memory_mib, node->gpus, state_dir);
 
   int signal_number = 0;
   sigwait(&stop, &signal_number);
@@ -175,5 +273,11 @@ int main(int argc, char** argv) {
   (*controller)->release_waiters();
   server->reset();
   controller->reset();
+  if (fabric) {
+    fabric.reset();  // tells the agents to stop
+    // A dead rank would keep the collective MPI_Finalize waiting forever.
+    if (relay.any_down()) std::_Exit(0);
+    MPI_Finalize();
+  }
   return 0;
 }

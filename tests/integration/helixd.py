@@ -186,3 +186,60 @@ class Helixd:
         key, secret = self.credentials()
         return boto3.client("batch", endpoint_url=self.endpoint(), region_name="us-east-1",
                             aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+class MpiCluster(Helixd):
+    """A helixd under mpirun: rank 0 the controller, one emulated node agent
+    per (name, hwloc synthetic topology) in `nodes`, all on this machine.
+    --enable-recovery keeps the other ranks alive when a test kills one."""
+
+    def __init__(self, nodes, extra_args=(), state_dir=None):
+        self.nodes = list(nodes)
+        super().__init__(extra_args, state_dir)
+
+    def start(self):
+        helixd = os.path.join(BIN, "helixd")
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        args = ["mpirun", "--oversubscribe", "--enable-recovery", "--mca", "btl", "self,tcp",
+                "-np", "1", helixd, "--mpi", "--state-dir", self.state_dir, "--port", "0",
+                "--log-level", "warn", "--heartbeat-timeout-ms", "1500"] + self.extra_args
+        for name, topology in self.nodes:
+            args += [":", "-np", "1", helixd, "--mpi", "--state-dir", self.state_dir,
+                     "--node-name", name, "--topology", topology]
+        self.stderr = open(os.path.join(self.state_dir, "helixd.stderr"), "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, env=env,
+                                     start_new_session=True)
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("listening on 127.0.0.1:"):
+            self.proc.kill()
+            raise RuntimeError("helixd --mpi did not start: " + line + self.read_stderr())
+        self.port = int(line.split()[2].split(":")[1])
+        self.socket = os.path.join(self.state_dir, "helixd.sock")
+
+    def agent_pid(self, name):
+        """The pid of the agent rank emulating node `name`."""
+        helixd = os.path.join(BIN, "helixd")
+        out = subprocess.run(["pgrep", "-f", "--", f"^{helixd} .*--node-name {name} "],
+                             capture_output=True, text=True).stdout.split()
+        return int(out[0]) if out else None
+
+    def kill_node(self, name):
+        """A node dies: its agent and every process of its attempts (their
+        shims keep the agent's run directory on their command line)."""
+        os.kill(self.agent_pid(name), signal.SIGKILL)
+        shims = subprocess.run(["pgrep", "-f", "--", f"--run-dir {self.state_dir}/agents/{name}/run"],
+                               capture_output=True, text=True).stdout.split()
+        for shim in shims:  # each shim leads the session of its attempt's processes
+            subprocess.run(["pkill", "-9", "-s", shim])
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._forget_process()

@@ -1,0 +1,77 @@
+"""helixd under mpirun with three emulated nodes of different shapes on this
+machine: the scheduler spreads jobs over them, each job runs bound within
+its node's PUs (mapped onto this machine's), and a node whose agent is
+SIGKILLed is declared down; its attempts are retried on the other nodes
+and every job's side effect happens exactly once."""
+
+import os
+import time
+import unittest
+
+from helixd import MpiCluster
+
+NODES = [
+    ("n1", "pack:1 [numa(memory=2GiB)] core:2 pu:1"),
+    ("n2", "pack:1 [numa(memory=2GiB)] core:2 pu:1"),
+    ("n3", "pack:1 [numa(memory=2GiB)] core:2 pu:1"),
+]
+
+
+class MpiClusterTest(unittest.TestCase):
+    def setUp(self):
+        self.d = MpiCluster(NODES)
+
+    def tearDown(self):
+        self.d.close()
+
+    def node_of(self, job):
+        return job["helix"]["node"]
+
+    def test_jobs_spread_over_the_nodes(self):
+        ids = [self.d.submit(["sh", "-c", "sleep 1"], containerOverrides={
+            "command": ["sh", "-c", "sleep 1"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                     {"type": "MEMORY", "value": "64"}]}) for _ in range(6)]
+        jobs = [self.d.wait(i) for i in ids]
+        self.assertEqual([j["status"] for j in jobs], ["SUCCEEDED"] * 6)
+        # 6 one-vCPU jobs on 3 nodes of 2 vCPUs: all of them run at once,
+        # so every node gets exactly two.
+        nodes = sorted(self.node_of(j) for j in jobs)
+        self.assertEqual(nodes, ["n1", "n1", "n2", "n2", "n3", "n3"])
+
+    def test_a_job_larger_than_every_node_fails_with_each_nodes_numbers(self):
+        job = self.d.wait(self.d.submit(["true"], containerOverrides={
+            "command": ["true"], "resourceRequirements": [{"type": "VCPU", "value": "3"}]}))
+        self.assertEqual(job["status"], "FAILED")
+        self.assertEqual(job["statusReason"].count("needs 3 vCPUs"), 3, job["statusReason"])
+
+    def test_a_killed_node_s_jobs_are_retried_elsewhere_and_run_once(self):
+        out = os.path.join(self.d.state_dir, "effects")
+        script = f"sleep 2; echo $AWS_BATCH_JOB_ID >> {out}"
+        ids = [self.d.submit(["sh", "-c", script], containerOverrides={
+            "command": ["sh", "-c", script],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}]},
+            retryStrategy={"attempts": 3}) for _ in range(6)]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            running = [self.d.describe(i) for i in ids]
+            if all(j["status"] == "RUNNING" for j in running):
+                break
+            time.sleep(0.1)
+        on_n3 = [j["jobId"] for j in running if self.node_of(j) == "n3"]
+        self.assertEqual(len(on_n3), 2)
+        self.d.kill_node("n3")
+        jobs = {i: self.d.wait(i, timeout=60) for i in ids}
+        self.assertEqual([j["status"] for j in jobs.values()], ["SUCCEEDED"] * 6)
+        for job_id in on_n3:
+            attempts = jobs[job_id]["attempts"]
+            self.assertEqual(len(attempts), 2)
+            self.assertIn("n3", attempts[0]["statusReason"] + attempts[0]["container"].get("reason", ""))
+            self.assertNotEqual(self.node_of(jobs[job_id]), "n3")
+        with open(out) as f:
+            lines = sorted(f.read().split())
+        self.assertEqual(lines, sorted(ids))  # each job's effect exactly once
+
+
+if __name__ == "__main__":
+    unittest.main()
