@@ -1621,7 +1621,9 @@ Value fn_range(Evaluator&, Args& a, const Value&) {
 
 Value fn_hash(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
-  std::string algorithm = a[1].is_string() ? a[1].as_string() : "SHA-512";
+  if (!a[1].is_string())
+    raise("T0410", "Argument 2 of function \"hash\" does not match function signature");
+  const std::string& algorithm = a[1].as_string();
   auto digest = hex_digest(algorithm, a[0].as_string());
   if (!digest)
     raise("D3162", "The hash algorithm " + quote_json(algorithm) +
@@ -1718,7 +1720,7 @@ const Spec kSpecs[] = {
     {"millis", "<:n>", fn_millis},
     {"partition", "<an:a>", fn_partition},
     {"range", "<nnn?:a>", fn_range},
-    {"hash", "<ss?:s>", fn_hash},
+    {"hash", "<ss:s>", fn_hash},
     {"uuid", "<:s>", fn_uuid},
     {"parse", "<s:j>", fn_parse},
 };
