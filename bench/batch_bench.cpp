@@ -55,19 +55,37 @@ struct Daemon {
   std::string socket;
 };
 
-Daemon start_helixd(const std::string& bin_dir, const std::string& parent) {
+// helixd alone (mpi_nodes == 0: the embedded agent), or under mpirun with
+// one controller rank and `mpi_nodes` emulated node agents of 2 PUs each.
+Daemon start_helixd(const std::string& bin_dir, const std::string& parent, int mpi_nodes) {
   Daemon d;
   std::string tmpl = parent + "/helix-bench-XXXXXX";
   d.state_dir = mkdtemp(tmpl.data());
+  std::string helixd = bin_dir + "/helixd";
+  std::vector<std::string> args;
+  if (mpi_nodes > 0) {
+    args = {"mpirun", "--oversubscribe", "--mca", "btl", "self,tcp", "-np", "1", helixd, "--mpi"};
+  } else {
+    args = {helixd};
+  }
+  args.insert(args.end(), {"--state-dir", d.state_dir, "--port", "0", "--log-level", "error"});
+  for (int n = 1; n <= mpi_nodes; ++n)
+    args.insert(args.end(), {":", "-np", "1", helixd, "--mpi", "--state-dir", d.state_dir,
+                             "--node-name", "bench" + std::to_string(n), "--topology",
+                             "pack:1 [numa(memory=4GiB)] core:2 pu:1"});
   int out[2];
   if (pipe(out) != 0) std::abort();
   d.pid = fork();
   if (d.pid == 0) {
+    setpgid(0, 0);  // stopped as a group: mpirun and its ranks
     dup2(out[1], 1);
     close(out[0]);
-    std::string helixd = bin_dir + "/helixd";
-    execl(helixd.c_str(), helixd.c_str(), "--state-dir", d.state_dir.c_str(), "--port", "0",
-          "--log-level", "error", static_cast<char*>(nullptr));
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   close(out[1]);
@@ -121,25 +139,16 @@ double percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"helix batch benchmark"};
-  int jobs = 2000;
-  int latency_jobs = 200;
-  int clients = 4;
-  std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
-  app.add_option("--jobs", jobs, "jobs in the throughput run");
-  app.add_option("--latency-jobs", latency_jobs, "jobs in the latency run (one at a time)");
-  app.add_option("--clients", clients, "concurrent submitting connections");
-  app.add_option("--bin-dir", bin_dir, "where helixd is");
-  std::string state_parent = "/tmp";
-  app.add_option("--state-parent", state_parent, "helixd's state directory is made in here");
-  CLI11_PARSE(app, argc, argv);
+struct Results {
+  double submit_rate = 0;
+  double throughput = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int failed = 0;
+};
 
-  double baseline = fork_exec_wait_per_second(jobs);
-  std::printf("baseline_fork_exec_wait %.1f jobs/s\n", baseline);
-
-  Daemon d = start_helixd(bin_dir, state_parent);
-
+Results run_suite(const Daemon& d, int jobs, int latency_jobs, int clients) {
+  Results r;
   // Latency: one job at a time on an idle daemon.
   std::vector<double> latencies_ms;
   {
@@ -151,7 +160,6 @@ int main(int argc, char** argv) {
       latencies_ms.push_back(us / 1000.0);
     }
   }
-
   // Throughput: submit everything over several connections, then wait for all.
   std::vector<std::string> ids(static_cast<size_t>(jobs));
   std::atomic<int> next{0};
@@ -165,24 +173,68 @@ int main(int argc, char** argv) {
   }
   for (auto& t : threads) t.join();
   double submit_seconds = seconds_since(start);
-  int failed = 0;
   {
     auto c = client(d.socket);
-    for (const auto& id : ids) failed += wait_job(c, id)["status"] != "SUCCEEDED";
+    for (const auto& id : ids) r.failed += wait_job(c, id)["status"] != "SUCCEEDED";
   }
-  double total_seconds = seconds_since(start);
-  double throughput = jobs / total_seconds;
+  r.submit_rate = jobs / submit_seconds;
+  r.throughput = jobs / seconds_since(start);
+  r.p50_ms = percentile(latencies_ms, 0.50);
+  r.p99_ms = percentile(latencies_ms, 0.99);
+  return r;
+}
 
-  std::printf("submit_rate %.1f jobs/s\n", jobs / submit_seconds);
-  std::printf("end_to_end_throughput %.1f jobs/s\n", throughput);
-  std::printf("throughput_vs_fork_exec_ratio %.3f ratio\n", throughput / baseline);
-  std::printf("submit_to_start_p50 %.3f ms\n", percentile(latencies_ms, 0.50));
-  std::printf("submit_to_start_p99 %.3f ms\n", percentile(latencies_ms, 0.99));
-  std::printf("failed_jobs %d jobs\n", failed);
-
-  kill(d.pid, SIGTERM);
+void stop(const Daemon& d) {
+  kill(-d.pid, SIGTERM);
   int status = 0;
   waitpid(d.pid, &status, 0);
   std::filesystem::remove_all(d.state_dir);
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"helix batch benchmark"};
+  int jobs = 2000;
+  int latency_jobs = 200;
+  int clients = 4;
+  std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  app.add_option("--jobs", jobs, "jobs in the throughput run");
+  app.add_option("--latency-jobs", latency_jobs, "jobs in the latency run (one at a time)");
+  app.add_option("--clients", clients, "concurrent submitting connections");
+  app.add_option("--bin-dir", bin_dir, "where helixd is");
+  std::string state_parent = "/tmp";
+  app.add_option("--state-parent", state_parent, "helixd's state directory is made in here");
+  int mpi_nodes = 0;
+  app.add_option("--mpi-nodes", mpi_nodes,
+                 "also run through the MPI transport with this many emulated nodes");
+  CLI11_PARSE(app, argc, argv);
+
+  double baseline = fork_exec_wait_per_second(jobs);
+  std::printf("baseline_fork_exec_wait %.1f jobs/s\n", baseline);
+
+  Daemon d = start_helixd(bin_dir, state_parent, 0);
+  Results local = run_suite(d, jobs, latency_jobs, clients);
+  stop(d);
+  std::printf("submit_rate %.1f jobs/s\n", local.submit_rate);
+  std::printf("end_to_end_throughput %.1f jobs/s\n", local.throughput);
+  std::printf("throughput_vs_fork_exec_ratio %.3f ratio\n", local.throughput / baseline);
+  std::printf("submit_to_start_p50 %.3f ms\n", local.p50_ms);
+  std::printf("submit_to_start_p99 %.3f ms\n", local.p99_ms);
+  int failed = local.failed;
+  if (mpi_nodes > 0) {
+    // The same jobs dispatched through the MPI transport to emulated nodes:
+    // the difference in submit -> start is the transport's cost per dispatch
+    // (a launch message out, a started event back).
+    Daemon m = start_helixd(bin_dir, state_parent, mpi_nodes);
+    Results mpi = run_suite(m, jobs, latency_jobs, clients);
+    stop(m);
+    std::printf("mpi_nodes %d nodes\n", mpi_nodes);
+    std::printf("mpi_end_to_end_throughput %.1f jobs/s\n", mpi.throughput);
+    std::printf("mpi_vs_embedded_throughput_ratio %.3f ratio\n", mpi.throughput / local.throughput);
+    std::printf("mpi_submit_to_start_p50 %.3f ms\n", mpi.p50_ms);
+    std::printf("mpi_submit_to_start_p99 %.3f ms\n", mpi.p99_ms);
+    std::printf("mpi_dispatch_round_trip_p50 %.3f ms\n", mpi.p50_ms - local.p50_ms);
+    failed += mpi.failed;
+  }
+  std::printf("failed_jobs %d jobs\n", failed);
   return failed == 0 ? 0 : 1;
 }
