@@ -211,6 +211,9 @@ Value Evaluator::lookup(const std::string& name, Frame* frame) {
   }
   auto it = env_.variables.find(name);
   if (it != env_.variables.end()) return Value::borrow(it->second);
+  auto borrowed = env_.borrowed_variables.find(name);
+  if (borrowed != env_.borrowed_variables.end() && borrowed->second != nullptr)
+    return Value::borrow(*borrowed->second);
   return builtin_value(name);
 }
 

@@ -829,6 +829,22 @@ TEST(JsonataValues, WholeVariablesComeBackUnchanged) {
   EXPECT_EQ(**r, f.env_.variables["states"]["input"]);
 }
 
+TEST(JsonataValues, BorrowedVariablesAreReadInPlace) {
+  json states = {{"input", {{"a", {1, 2, 3}}}}};
+  json shadow = "from variables";
+  Environment env;
+  env.borrowed_variables["states"] = &states;
+  env.borrowed_variables["name"] = &shadow;
+  env.variables["name"] = "wins";
+  auto e = Expression::compile("[$sum($states.input.a), $name]");
+  ASSERT_TRUE(e.has_value());
+  auto r = e->evaluate(nullptr, env);
+  ASSERT_TRUE(r.has_value() && r->has_value());
+  EXPECT_EQ(**r, json::parse(R"([6, "wins"])"));
+  states["input"]["a"].push_back(4);  // the next evaluation sees the change
+  EXPECT_EQ(**e->evaluate(nullptr, env), json::parse(R"([10, "wins"])"));
+}
+
 TEST(JsonataValues, CompiledExpressionIsReusable) {
   auto e = Expression::compile("$sum(values) * factor");
   ASSERT_TRUE(e.has_value());
