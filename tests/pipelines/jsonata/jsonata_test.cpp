@@ -916,7 +916,7 @@ TEST(JsonataHash, KnownDigests) {
 // one-state Pass machine whose Output is one expression gives the recorded
 // output with $states.input bound to the execution input (or fails when
 // AWS failed it with States.QueryEvaluationError).
-class ConformanceCorpus : public ::testing::Test {
+class JsonataConformanceCorpus : public ::testing::Test {
  protected:
   static std::vector<std::pair<std::string, json>> load() {
     std::vector<std::pair<std::string, json>> cases;
@@ -947,7 +947,7 @@ class ConformanceCorpus : public ::testing::Test {
   }
 };
 
-TEST_F(ConformanceCorpus, EveryExpressionCompiles) {
+TEST_F(JsonataConformanceCorpus, EveryExpressionCompiles) {
   auto cases = load();
   ASSERT_GT(cases.size(), 100u);
   size_t expressions = 0;
@@ -964,7 +964,7 @@ TEST_F(ConformanceCorpus, EveryExpressionCompiles) {
   EXPECT_GT(expressions, 100u);
 }
 
-TEST_F(ConformanceCorpus, OneStatePassOutputsMatchAws) {
+TEST_F(JsonataConformanceCorpus, OneStatePassOutputsMatchAws) {
   size_t checked = 0;
   for (const auto& [name, c] : load()) {
     const json& def = c["definition"];
