@@ -341,14 +341,6 @@ Value Evaluator::evaluate(const Expression::Node& node, const Value& input, Fram
     case NodeType::kSort:
       result = evaluate_sort(node, input, frame);
       break;
-    case NodeType::kCoalesce:
-      result = evaluate(*node.lhs, input, frame);
-      if (result.is_undefined()) result = evaluate(*node.rhs, input, frame);
-      break;
-    case NodeType::kElvis:
-      result = evaluate(*node.lhs, input, frame);
-      if (!to_boolean(result).value_or(false)) result = evaluate(*node.rhs, input, frame);
-      break;
   }
   for (const auto& predicate : node.predicates) result = evaluate_filter(*predicate, result, frame);
   if (node.type != NodeType::kPath && node.group)

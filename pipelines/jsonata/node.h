@@ -42,8 +42,6 @@ enum class NodeType {
   kArray,        // [items]
   kObject,       // {pairs}
   kSort,         // terms
-  kCoalesce,     // lhs ?? rhs
-  kElvis,        // lhs ?: rhs
   kIndexStage,   // #$i after a predicate: binds the position in the stage's output
   kTransform,    // | lhs (pattern) | rhs (update) , third (delete) |
 };

@@ -88,7 +88,9 @@ class Lexer {
     if (pos_ >= s_.size()) return t;
     char c = s_[pos_];
     if (c == '/' && prefix) return regex(t);
-    static const char* kTwoChar[] = {"..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??"};
+    // JSONata 2.0.6, the version Step Functions implements: no ?: or ??
+    // operators (those came with 2.1).
+    static const char* kTwoChar[] = {"..", ":=", "!=", ">=", "<=", "**", "~>"};
     if (pos_ + 1 < s_.size()) {
       for (const char* op : kTwoChar) {
         if (s_[pos_] == op[0] && s_[pos_ + 1] == op[1]) {
@@ -298,12 +300,12 @@ class Lexer {
 int binding_power(const Token& t) {
   if (t.kind != TokenKind::kOperator) return 0;
   static const std::map<std::string, int> kPower = {
-      {".", 75},  {"[", 80},  {"]", 0},   {"{", 70},  {"}", 0},    {"(", 80},  {")", 0},
-      {",", 0},   {"@", 80},  {"#", 80},  {";", 0},   {":", 0},    {"?", 20},  {"+", 50},
-      {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},  {"|", 0},    {"=", 40},  {"<", 40},
-      {">", 40},  {"^", 40},  {"**", 60}, {"..", 0},  {":=", 10},  {"!=", 40}, {"<=", 40},
-      {">=", 40}, {"~>", 40}, {"?:", 40}, {"??", 40}, {"and", 30}, {"or", 25}, {"in", 40},
-      {"&", 50},  {"!", 0},   {"~", 0}};
+      {".", 75},   {"[", 80},  {"]", 0},   {"{", 70},  {"}", 0},   {"(", 80},
+      {")", 0},    {",", 0},   {"@", 80},  {"#", 80},  {";", 0},   {":", 0},
+      {"?", 20},   {"+", 50},  {"-", 50},  {"*", 60},  {"/", 60},  {"%", 60},
+      {"|", 0},    {"=", 40},  {"<", 40},  {">", 40},  {"^", 40},  {"**", 60},
+      {"..", 0},   {":=", 10}, {"!=", 40}, {"<=", 40}, {">=", 40}, {"~>", 40},
+      {"and", 30}, {"or", 25}, {"in", 40}, {"&", 50},  {"!", 0},   {"~", 0}};
   auto it = kPower.find(t.text);
   return it == kPower.end() ? 0 : it->second;
 }
@@ -622,12 +624,6 @@ class Parser {
       }
       return n;
     }
-    if (op == "?:" || op == "??") {
-      auto n = make(op == "?:" ? NodeType::kElvis : NodeType::kCoalesce, t.position);
-      n->lhs = std::move(left);
-      n->rhs = expression(40);
-      return n;
-    }
     if (op == ":=") {
       if (left->type != NodeType::kVariable)
         fail_at("S0212", "The left side of := must be a variable name (start with $)",
@@ -821,8 +817,6 @@ class Parser {
       case NodeType::kCondition:
       case NodeType::kBind:
       case NodeType::kObject:
-      case NodeType::kElvis:
-      case NodeType::kCoalesce:
       case NodeType::kTransform:
         for (auto& item : n->items) item = process(std::move(item));
         for (auto& [k, v] : n->pairs) {

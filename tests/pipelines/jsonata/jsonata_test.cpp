@@ -237,9 +237,6 @@ TEST(JsonataExpressions, ArithmeticComparisonBoolean) {
       {"Address.(Street & ', ' & City)", kPerson, R"("Hursley Park, Winchester")"},
       {"Age > 18 ? 'adult' : 'minor'", kPerson, R"("adult")"},
       {"Age < 18 ? 'minor'", kPerson, nullptr},
-      {"Nothing ?: 'default'", nullptr, R"("default")"},
-      {"Nothing ?? 'fallback'", nullptr, R"("fallback")"},
-      {"0 ?? 'fallback'", nullptr, "0"},
       {"[1..5]", nullptr, "[1, 2, 3, 4, 5]"},
       {"[1..3, 7]", nullptr, "[1, 2, 3, 7]"},
       {"[5..1]", nullptr, "[]"},
@@ -633,7 +630,11 @@ TEST(JsonataErrors, SyntaxErrorsCarryCodesAndPositions) {
                                            {")", "S0211"},
                                            {"%", "S0217"},
                                            {"%.a", "S0217"},
-                                           {"a@b", "S0214"}}) {
+                                           {"a@b", "S0214"},
+                                           // 2.1's ?: and ?? are not in 2.0.6,
+                                           // which Step Functions implements.
+                                           {"a ?: 'default'", "S0211"},
+                                           {"a ?? 'fallback'", "S0201"}}) {
     auto e = Expression::compile(c.expression);
     ASSERT_FALSE(e.has_value()) << c.expression;
     EXPECT_EQ(e.error().code, c.code) << c.expression << ": " << e.error().message;
