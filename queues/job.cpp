@@ -52,6 +52,7 @@ json attempt_to_store(const Attempt& a) {
   json j = {{"number", a.number},
             {"taskId", a.task_id},
             {"node", a.node},
+            {"cpus", a.cpus},
             {"ce", a.compute_environment},
             {"logStream", a.log_stream},
             {"logPath", a.log_path},
@@ -73,6 +74,7 @@ Attempt attempt_from_store(const json& j) {
   a.number = j.at("number").get<int>();
   a.task_id = j.at("taskId").get<std::string>();
   a.node = j.value("node", "");
+  a.cpus = j.value("cpus", std::vector<int>{});
   a.compute_environment = j.value("ce", "");
   a.log_stream = j.value("logStream", "");
   a.log_path = j.value("logPath", "");
@@ -299,10 +301,12 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
   if (auto t = job.started_at()) helix["startedAtMicros"] = to_epoch_us(*t);
   if (job.current) {
     helix["node"] = job.current->node;
+    helix["cpus"] = job.current->cpus;
     helix["logPath"] = job.current->log_path;
     helix["attempt"] = job.current->number;
   } else if (!job.attempts.empty()) {
     helix["node"] = job.attempts.back().node;
+    helix["cpus"] = job.attempts.back().cpus;
     helix["logPath"] = job.attempts.back().log_path;
   }
   if (!job.warnings.empty()) helix["warnings"] = job.warnings;

@@ -43,6 +43,7 @@ struct Attempt {
   int number = 1;
   std::string task_id;  // file-name safe, unique per attempt
   std::string node;
+  std::vector<int> cpus;  // the PUs (OS indexes) the attempt is bound to; empty: unbound
   std::string compute_environment;
   std::string log_stream;  // <definition>/default/<task id>, as on AWS
   std::string log_path;

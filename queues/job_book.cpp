@@ -280,7 +280,7 @@ std::vector<const Job*> JobBook::active() const {
 }
 
 void JobBook::place(const std::string& job_id, const std::string& node, const std::string& ce,
-                    const std::string& log_dir, TimePoint now) {
+                    const std::string& log_dir, TimePoint now, std::vector<int> cpus) {
   Job* job = find_mut(job_id);
   if (!job || job->status != JobStatus::kRunnable) return;
   job->launches++;
@@ -288,6 +288,7 @@ void JobBook::place(const std::string& job_id, const std::string& node, const st
   a.number = job->next_attempt_number();
   a.task_id = make_task_id(*job);
   a.node = node;
+  a.cpus = std::move(cpus);
   a.compute_environment = ce;
   a.log_stream = job->definition_name + "/default/" + a.task_id;
   a.log_path = log_dir + "/" + a.task_id + ".log";

@@ -120,7 +120,8 @@ std::string encode_message(const AgentMessage& message) {
                                         {"topologyXml", m.topology_xml},
                                         {"vcpus", m.vcpus},
                                         {"memoryMib", m.memory_mib},
-                                        {"gpus", m.gpus}};
+                                        {"gpus", m.gpus},
+                                        {"pus", m.pus}};
                           },
                           [](const RefusedMessage& m) {
                             return json{{"type", "refused"}, {"reason", m.reason}};
@@ -177,7 +178,8 @@ Result<AgentMessage> decode_message(const std::string& text) {
                           j.at("topologyXml").get<std::string>(),
                           j.at("vcpus").get<int64_t>(),
                           j.at("memoryMib").get<int64_t>(),
-                          j.at("gpus").get<int64_t>()};
+                          j.at("gpus").get<int64_t>(),
+                          j.at("pus").get<std::vector<int>>()};
     if (type == "refused") return RefusedMessage{j.at("reason").get<std::string>()};
     if (type == "event") return EventMessage{event_from_json(j.at("event"))};
     if (type == "recovered") {

@@ -35,6 +35,7 @@ struct HelloMessage {
   int64_t vcpus = 0;
   int64_t memory_mib = 0;
   int64_t gpus = 0;
+  std::vector<int> pus;  // OS indexes jobs may be bound to (emulated ones for an emulated node)
 };
 struct RefusedMessage {
   std::string reason;

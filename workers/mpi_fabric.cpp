@@ -351,7 +351,7 @@ int run_mpi_agent(const MpiAgentOptions& options) {
 
   mailbox.post(0, encode_message(HelloMessage{name, ::getpid(), options.compute_environment,
                                               node->topology_xml, node->vcpus, node->memory_mib,
-                                              node->gpus}));
+                                              node->gpus, node->pus}));
   bool done = false;
   auto next_beat = std::chrono::steady_clock::now();
   while (!done) {

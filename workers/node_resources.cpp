@@ -84,6 +84,8 @@ Result<NodeResources> discover_local_node() {
     hwloc_bitmap_copy(usable, hwloc_topology_get_allowed_cpuset(topo));
   }
   node.vcpus = hwloc_bitmap_weight(usable);
+  for (int i = hwloc_bitmap_first(usable); i >= 0; i = hwloc_bitmap_next(usable, i))
+    node.pus.push_back(i);
   hwloc_bitmap_free(usable);
   uint64_t bytes = numa_memory_bytes(topo);
   // Hot-plugged memory (virtio-mem, some VMs) can be missing from the NUMA
@@ -144,7 +146,10 @@ Result<NodeResources> node_resources_from_xml(const std::string& xml, std::strin
     return fail(Error::corruption("topology XML cannot be loaded by hwloc"));
   NodeResources node;
   node.hostname = std::move(hostname);
-  node.vcpus = hwloc_bitmap_weight(hwloc_topology_get_allowed_cpuset(topo));
+  hwloc_const_bitmap_t allowed = hwloc_topology_get_allowed_cpuset(topo);
+  node.vcpus = hwloc_bitmap_weight(allowed);
+  for (int i = hwloc_bitmap_first(allowed); i >= 0; i = hwloc_bitmap_next(allowed, i))
+    node.pus.push_back(i);
   node.memory_mib = static_cast<int64_t>(numa_memory_bytes(topo) / (1024 * 1024));
   node.gpus = count_gpus(topo);
   if (node.vcpus <= 0) return fail(Error::corruption("topology XML has no PU"));

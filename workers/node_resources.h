@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -14,6 +15,7 @@ namespace helix::workers {
 struct NodeResources {
   std::string hostname;
   int64_t vcpus = 0;       // PUs in this process's allowed and bound cpuset
+  std::vector<int> pus;    // their OS indexes, ascending
   int64_t memory_mib = 0;  // total memory of the NUMA nodes
   int64_t gpus = 0;        // compute GPUs, counted as PCI devices (see is_gpu_pci_device)
   // The whole topology as hwloc XML (v2 export, important I/O devices

@@ -150,7 +150,7 @@ Result<void> Controller::load() {
       // is no longer configured is reported lost by recover().
       for (size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].spec.capacity.name == job.current->node) {
-          nodes_[i].ledger.reserve(job.id, job.resources);
+          nodes_[i].ledger.reserve(job.id, job.resources, job.current->cpus);
           node_of_task_[job.current->task_id] = i;
         }
     }
@@ -393,7 +393,8 @@ void Controller::schedule(TimePoint now) {
   }
   for (const auto& [id, reason] : refused) book_.refuse(id, reason, now);
   for (const auto& p : placements) {
-    book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now);
+    book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now,
+                nodes_[p.node].ledger.pus_of(p.job_id));
     node_of_task_[book_.find(p.job_id)->current->task_id] = p.node;
   }
 }
@@ -406,6 +407,7 @@ void Controller::launch(const std::string& job_id) {
   spec.task_id = attempt.task_id;
   spec.argv = job->container.command;
   spec.log_path = attempt.log_path;
+  spec.cpus = attempt.cpus;
   // A job that asked for no memory gets no limit (the shim itself could
   // not live in a cgroup of 0 bytes).
   if (job->resources.memory_mib > 0) spec.memory_limit_mib = job->resources.memory_mib;

@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
     }
     for (const auto& a : *agents) {
       helix::controller::NodeSpec spec;
-      spec.capacity = {a.hello.node, a.hello.vcpus, a.hello.memory_mib, a.hello.gpus};
+      spec.capacity = {a.hello.node, a.hello.vcpus, a.hello.memory_mib, a.hello.gpus, a.hello.pus};
       spec.topology_xml = a.hello.topology_xml;
       spec.compute_environment = a.hello.compute_environment;
       spec.agent = &fabric->agent(a.rank);
@@ -217,7 +217,11 @@ int main(int argc, char** argv) {
     }
   } else {
     helix::controller::NodeSpec local;
-    local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus};
+    // --node-vcpus offers the first PUs only.
+    std::vector<int> pus = node->pus;
+    if (static_cast<int64_t>(pus.size()) > node->vcpus)
+      pus.resize(static_cast<size_t>(node->vcpus));
+    local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus, pus};
     local.topology_xml = node->topology_xml;
     options.nodes.push_back(local);
   }

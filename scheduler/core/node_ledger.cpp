@@ -1,6 +1,20 @@
 #include "scheduler/core/node_ledger.h"
 
+#include <algorithm>
+
 namespace helix::scheduler {
+
+NodeLedger::NodeLedger(NodeCapacity total) : total_(std::move(total)) {
+  if (total_.pus.empty())
+    for (int i = 0; i < total_.vcpus; ++i) total_.pus.push_back(i);
+  std::sort(total_.pus.begin(), total_.pus.end());
+  free_pus_ = total_.pus;
+}
+
+std::vector<int> NodeLedger::pus_of(const std::string& holder) const {
+  auto it = held_pus_.find(holder);
+  return it == held_pus_.end() ? std::vector<int>{} : it->second;
+}
 
 bool NodeLedger::fits_now(const queues::ResourceRequest& r) const {
   return used_.vcpus + r.vcpus <= total_.vcpus &&
@@ -19,12 +33,22 @@ std::optional<std::string> NodeLedger::never_fits(const queues::ResourceRequest&
   return std::nullopt;
 }
 
-void NodeLedger::reserve(const std::string& holder, const queues::ResourceRequest& r) {
+std::vector<int> NodeLedger::reserve(const std::string& holder, const queues::ResourceRequest& r,
+                                     std::vector<int> pus) {
   release(holder);
   held_[holder] = r;
+  if (pus.empty()) {
+    size_t n = std::min(free_pus_.size(), static_cast<size_t>(std::max<int64_t>(r.vcpus, 0)));
+    pus.assign(free_pus_.begin(), free_pus_.begin() + static_cast<long>(n));
+  }
+  std::sort(pus.begin(), pus.end());
+  for (int pu : pus)
+    free_pus_.erase(std::remove(free_pus_.begin(), free_pus_.end(), pu), free_pus_.end());
+  held_pus_[holder] = pus;
   used_.vcpus += r.vcpus;
   used_.memory_mib += r.memory_mib;
   used_.gpus += r.gpus;
+  return pus;
 }
 
 std::vector<std::string> NodeLedger::holders() const {
@@ -40,6 +64,12 @@ void NodeLedger::release(const std::string& holder) {
   used_.memory_mib -= it->second.memory_mib;
   used_.gpus -= it->second.gpus;
   held_.erase(it);
+  auto p = held_pus_.find(holder);
+  if (p != held_pus_.end()) {
+    free_pus_.insert(free_pus_.end(), p->second.begin(), p->second.end());
+    std::sort(free_pus_.begin(), free_pus_.end());
+    held_pus_.erase(p);
+  }
 }
 
 }  // namespace helix::scheduler

@@ -82,8 +82,8 @@ TEST(AgentMessages, EventsHelloAndSignalsRoundTrip) {
   auto recovered = round_trip<RecoveredMessage>(RecoveredMessage{{full_event(), full_event()}});
   ASSERT_EQ(recovered.events.size(), 2u);
   expect_same(recovered.events[1], full_event());
-  auto hello =
-      round_trip<HelloMessage>(HelloMessage{"n2", 77, "gpu-ce", "<topology/>", 16, 64000, 2});
+  auto hello = round_trip<HelloMessage>(
+      HelloMessage{"n2", 77, "gpu-ce", "<topology/>", 16, 64000, 2, {0, 2}});
   EXPECT_EQ(hello.node, "n2");
   EXPECT_EQ(hello.pid, 77);
   EXPECT_EQ(hello.compute_environment, "gpu-ce");
@@ -91,6 +91,7 @@ TEST(AgentMessages, EventsHelloAndSignalsRoundTrip) {
   EXPECT_EQ(hello.vcpus, 16);
   EXPECT_EQ(hello.memory_mib, 64000);
   EXPECT_EQ(hello.gpus, 2);
+  EXPECT_EQ(hello.pus, (std::vector<int>{0, 2}));
   for (auto kind : {SignalMessage::Kind::kTerminate, SignalMessage::Kind::kKill,
                     SignalMessage::Kind::kForget}) {
     auto sig = round_trip<SignalMessage>(SignalMessage{kind, "t.3"});

@@ -1,0 +1,80 @@
+"""Binding checked from inside the jobs on the real daemon: each job reads
+its own /proc/self/status, and its Cpus_allowed_list must be exactly the
+PUs its placement gave it (describe's helix.cpus), with jobs running at the
+same time on disjoint PUs. A job over its memory limit is killed and says
+so (cgroup v1, as root)."""
+
+import os
+import unittest
+
+from helixd import Helixd
+
+
+def cpu_list(text):
+    out = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            out += list(range(int(a), int(b) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
+def status_field(log, name):
+    for line in log.splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+class BindingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Helixd()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.close()
+
+    def submit(self, script, vcpus, memory=64):
+        return self.d.submit(["sh", "-c", script], containerOverrides={
+            "command": ["sh", "-c", script],
+            "resourceRequirements": [{"type": "VCPU", "value": str(vcpus)},
+                                     {"type": "MEMORY", "value": str(memory)}]})
+
+    def test_each_job_runs_on_exactly_the_pus_it_was_given(self):
+        ncpu = len(os.sched_getaffinity(0))
+        script = "sleep 0.5; cat /proc/self/status"
+        ids = [self.submit(script, 1) for _ in range(ncpu)]
+        jobs = [self.d.wait(i) for i in ids]
+        seen = []
+        for job in jobs:
+            self.assertEqual(job["status"], "SUCCEEDED")
+            given = job["helix"]["cpus"]
+            self.assertEqual(len(given), 1)
+            inside = cpu_list(status_field(self.d.log(job["jobId"]), "Cpus_allowed_list"))
+            self.assertEqual(inside, given)
+            seen += given
+        # All ran at once (one per PU), so no PU was given twice.
+        self.assertEqual(sorted(seen), sorted(os.sched_getaffinity(0)))
+
+    def test_a_job_of_every_pu_gets_them_all(self):
+        ncpu = len(os.sched_getaffinity(0))
+        job = self.d.wait(self.submit("cat /proc/self/status", ncpu))
+        inside = cpu_list(status_field(self.d.log(job["jobId"]), "Cpus_allowed_list"))
+        self.assertEqual(inside, sorted(os.sched_getaffinity(0)))
+        self.assertEqual(job["helix"]["cpus"], inside)
+
+    @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
+                         "memory limits need root and cgroup v1")
+    def test_a_job_over_its_memory_is_killed_and_told_so(self):
+        job = self.d.wait(self.submit("exec tail /dev/zero", 1, memory=32))
+        self.assertEqual(job["status"], "FAILED")
+        self.assertEqual(job["attempts"][-1]["container"]["reason"],
+                         "OutOfMemoryError: Container killed due to memory usage")
+        self.assertEqual(job["attempts"][-1]["container"]["exitCode"], 137)
+
+
+if __name__ == "__main__":
+    unittest.main()
