@@ -996,6 +996,301 @@ Value fn_format_number(Evaluator&, Args& a, const Value&) {
 }
 
 // ---------------------------------------------------------------------------
+// $formatInteger and $parseInteger: XPath integer pictures (F&O 3.1 section
+// 4.6.1): decimal digit patterns with grouping ("#,##0", "000"), roman
+// numerals (I, i), letters (A, a), English words (W, w, Ww), and the ";o"
+// ordinal modifier.
+
+const char* kFew[] = {"Zero",    "One",     "Two",       "Three",    "Four",
+                      "Five",    "Six",     "Seven",     "Eight",    "Nine",
+                      "Ten",     "Eleven",  "Twelve",    "Thirteen", "Fourteen",
+                      "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen"};
+const char* kFewOrdinals[] = {"Zeroth",    "First",     "Second",      "Third",      "Fourth",
+                              "Fifth",     "Sixth",     "Seventh",     "Eighth",     "Ninth",
+                              "Tenth",     "Eleventh",  "Twelfth",     "Thirteenth", "Fourteenth",
+                              "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth"};
+const char* kDecades[] = {"Twenty", "Thirty",  "Forty",  "Fifty",
+                          "Sixty",  "Seventy", "Eighty", "Ninety"};
+const char* kDecadeOrdinals[] = {"Twentieth", "Thirtieth",  "Fortieth",  "Fiftieth",
+                                 "Sixtieth",  "Seventieth", "Eightieth", "Ninetieth"};
+const char* kMagnitudes[] = {"Thousand", "Million", "Billion", "Trillion"};
+
+// Worked example: 1234 -> "One Thousand" + ", " + "Two Hundred" + " and " +
+// "Thirty-Four".
+std::string number_words(uint64_t n, bool after, bool ordinal) {
+  std::string words;
+  if (n <= 19) {
+    words = std::string(after ? " and " : "") + (ordinal ? kFewOrdinals[n] : kFew[n]);
+  } else if (n < 100) {
+    uint64_t tens = n / 10, rest = n % 10;
+    words = std::string(after ? " and " : "") + kDecades[tens - 2];
+    if (rest > 0)
+      words += "-" + number_words(rest, false, ordinal);
+    else if (ordinal)
+      words = std::string(after ? " and " : "") + kDecadeOrdinals[tens - 2];
+  } else if (n < 1000) {
+    uint64_t hundreds = n / 100, rest = n % 100;
+    words = std::string(after ? ", " : "") + kFew[hundreds] + " Hundred";
+    if (rest > 0)
+      words += number_words(rest, true, ordinal);
+    else if (ordinal)
+      words += "th";
+  } else {
+    int magnitude = 1;
+    uint64_t factor = 1000;
+    while (magnitude < 4 && n / factor >= 1000) {
+      ++magnitude;
+      factor *= 1000;
+    }
+    uint64_t mantissa = n / factor, rest = n % factor;
+    words = std::string(after ? ", " : "") + number_words(mantissa, false, false) + " " +
+            kMagnitudes[magnitude - 1];
+    if (rest > 0)
+      words += number_words(rest, true, ordinal);
+    else if (ordinal)
+      words += "th";
+  }
+  return words;
+}
+
+std::string roman(uint64_t n) {
+  static const std::pair<uint64_t, const char*> kNumerals[] = {
+      {1000, "M"}, {900, "CM"}, {500, "D"}, {400, "CD"}, {100, "C"}, {90, "XC"}, {50, "L"},
+      {40, "XL"},  {10, "X"},   {9, "IX"},  {5, "V"},    {4, "IV"},  {1, "I"}};
+  std::string out;
+  for (const auto& [value, text] : kNumerals) {
+    while (n >= value) {
+      out += text;
+      n -= value;
+    }
+  }
+  return out;
+}
+
+std::string letters(uint64_t n, char base) {
+  std::string out;
+  while (n > 0) {
+    --n;
+    out += static_cast<char>(base + n % 26);
+    n /= 26;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::string ordinal_suffix(uint64_t n) {
+  uint64_t last_two = n % 100, last = n % 10;
+  if (last_two >= 11 && last_two <= 13) return "th";
+  if (last == 1) return "st";
+  if (last == 2) return "nd";
+  if (last == 3) return "rd";
+  return "th";
+}
+
+std::string with_case(std::string text, const std::string& primary) {
+  if (primary == "W") {
+    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (primary == "w") {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return text;
+}
+
+struct IntegerPicture {
+  std::string primary;
+  bool ordinal = false;
+};
+
+IntegerPicture parse_integer_picture(const std::string& picture) {
+  IntegerPicture p;
+  size_t semi = picture.rfind(';');
+  p.primary = picture.substr(0, semi);
+  if (semi != std::string::npos) p.ordinal = picture.find('o', semi) != std::string::npos;
+  return p;
+}
+
+Value fn_format_integer(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  if (!a[1].is_string())
+    raise("T0410", "Argument 2 of function \"formatInteger\" does not match function signature");
+  IntegerPicture pic = parse_integer_picture(a[1].as_string());
+  double v = std::floor(a[0].as_number());
+  bool negative = v < 0;
+  if (std::fabs(v) > 1e18)
+    raise("D3130", "Formatting an integer this large is not supported by this implementation");
+  auto n = static_cast<uint64_t>(std::fabs(v));
+  std::string out;
+  const std::string& primary = pic.primary;
+  if (primary == "W" || primary == "w" || primary == "Ww") {
+    out = with_case(number_words(n, false, pic.ordinal), primary);
+  } else if (primary == "I" || primary == "i") {
+    if (n > 100000)
+      raise("D3130", "Roman numerals above 100000 are not supported by this implementation");
+    out = roman(n);
+    if (primary == "i")
+      for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  } else if (primary == "A" || primary == "a") {
+    out = letters(n, primary[0]);
+  } else {
+    int mandatory = 0;
+    std::vector<std::pair<int, char>> separators;  // digits to the right, separator
+    int digits_right = 0;
+    for (size_t i = primary.size(); i-- > 0;) {
+      char c = primary[i];
+      if (c >= '0' && c <= '9') {
+        ++mandatory;
+        ++digits_right;
+      } else if (c == '#') {
+        ++digits_right;
+      } else {
+        separators.emplace_back(digits_right, c);
+      }
+    }
+    if (mandatory == 0)
+      raise("D3130", "Formatting or parsing an integer as a sequence starting with " +
+                         quote_json(primary) + " is not supported by this implementation");
+    std::string digits = std::to_string(n);
+    while (static_cast<int>(digits.size()) < mandatory) digits = "0" + digits;
+    int regular = 0;
+    if (!separators.empty()) {
+      regular = separators[0].first;
+      for (size_t i = 0; i < separators.size(); ++i)
+        if (separators[i].first != regular * static_cast<int>(i + 1) ||
+            separators[i].second != separators[0].second)
+          regular = 0;
+    }
+    std::string grouped;
+    int count = 0;
+    for (size_t i = digits.size(); i-- > 0; ++count) {
+      if (count > 0) {
+        if (regular > 0 && count % regular == 0) {
+          grouped += separators[0].second;
+        } else if (regular == 0) {
+          for (const auto& [at, sep] : separators)
+            if (at == count) grouped += sep;
+        }
+      }
+      grouped += digits[i];
+    }
+    std::reverse(grouped.begin(), grouped.end());
+    out = grouped;
+    if (pic.ordinal) out += ordinal_suffix(n);
+  }
+  return str(negative ? "-" + out : out);
+}
+
+uint64_t parse_words(const std::string& text) {
+  static const std::map<std::string, uint64_t> kValues = [] {
+    std::map<std::string, uint64_t> m;
+    for (uint64_t i = 0; i < 20; ++i) {
+      std::string w = kFew[i], o = kFewOrdinals[i];
+      for (auto* s : {&w, &o})
+        for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      m[w] = i;
+      m[o] = i;
+    }
+    for (uint64_t i = 0; i < 8; ++i) {
+      std::string w = kDecades[i], o = kDecadeOrdinals[i];
+      for (auto* s : {&w, &o})
+        for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      m[w] = (i + 2) * 10;
+      m[o] = (i + 2) * 10;
+    }
+    return m;
+  }();
+  uint64_t total = 0, current = 0;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty() || word == "and") {
+      word.clear();
+      return;
+    }
+    std::string w = word;
+    word.clear();
+    if (w.size() > 2 && w.substr(w.size() - 2) == "th" && kValues.count(w) == 0)
+      w = w.substr(0, w.size() - 2);
+    if (w == "hundred") {
+      current *= 100;
+      return;
+    }
+    static const std::pair<const char*, uint64_t> kMags[] = {{"thousand", 1000ULL},
+                                                             {"million", 1000000ULL},
+                                                             {"billion", 1000000000ULL},
+                                                             {"trillion", 1000000000000ULL}};
+    for (const auto& [name, value] : kMags) {
+      if (w == name) {
+        total += current * value;
+        current = 0;
+        return;
+      }
+    }
+    auto it = kValues.find(w);
+    if (it == kValues.end())
+      raise("D3137", "The word " + quote_json(w) + " is not an English number word");
+    current += it->second;
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '-' || c == ',') {
+      flush();
+    } else {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  flush();
+  return total + current;
+}
+
+Value fn_parse_integer(Evaluator&, Args& a, const Value&) {
+  if (a[0].is_undefined()) return Value();
+  if (!a[1].is_string())
+    raise("T0410", "Argument 2 of function \"parseInteger\" does not match function signature");
+  IntegerPicture pic = parse_integer_picture(a[1].as_string());
+  std::string text = a[0].as_string();
+  bool negative = !text.empty() && text[0] == '-';
+  if (negative) text = text.substr(1);
+  const std::string& primary = pic.primary;
+  uint64_t n = 0;
+  auto fail_parse = [&] {
+    raise("D3137", "The string " + quote_json(a[0].as_string()) + " does not match the picture " +
+                       quote_json(a[1].as_string()));
+  };
+  if (primary == "W" || primary == "w" || primary == "Ww") {
+    n = parse_words(text);
+  } else if (primary == "I" || primary == "i") {
+    static const std::map<char, uint64_t> kRoman = {{'I', 1},   {'V', 5},   {'X', 10},  {'L', 50},
+                                                    {'C', 100}, {'D', 500}, {'M', 1000}};
+    for (size_t i = 0; i < text.size(); ++i) {
+      auto it = kRoman.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text[i]))));
+      if (it == kRoman.end()) fail_parse();
+      uint64_t next = 0;
+      if (i + 1 < text.size()) {
+        auto nx =
+            kRoman.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text[i + 1]))));
+        if (nx != kRoman.end()) next = nx->second;
+      }
+      if (next > it->second)
+        n -= it->second;
+      else
+        n += it->second;
+    }
+  } else if (primary == "A" || primary == "a") {
+    for (char c : text) {
+      char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower < 'a' || lower > 'z') fail_parse();
+      n = n * 26 + static_cast<uint64_t>(lower - 'a' + 1);
+    }
+  } else {
+    std::string digits;
+    for (char c : text)
+      if (c >= '0' && c <= '9') digits += c;
+    if (digits.empty() || digits.size() > 18) fail_parse();
+    n = std::stoull(digits);
+  }
+  double v = static_cast<double>(n);
+  return num(negative ? -v : v);
+}
+
+// ---------------------------------------------------------------------------
 // Booleans and types
 
 Value fn_boolean(Evaluator&, Args& a, const Value&) {
@@ -1677,6 +1972,8 @@ const Spec kSpecs[] = {
     {"join", "<a<s>s?:s>", fn_join},
     {"formatNumber", "<n-so?:s>", fn_format_number},
     {"formatBase", "<n-n?:s>", fn_format_base},
+    {"formatInteger", "<n-s:s>", fn_format_integer},
+    {"parseInteger", "<s-s:n>", fn_parse_integer},
     {"number", "<(nsb)-:n>", fn_number},
     {"floor", "<n-:n>", fn_floor},
     {"ceil", "<n-:n>", fn_ceil},
