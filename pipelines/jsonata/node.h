@@ -69,14 +69,15 @@ struct Expression::Node {
   std::vector<NodePtr> stages;                     // [..] filters of a path step, per input item
   std::unique_ptr<Expression::Node> group;         // {..} grouping after a step: a kObject
   std::shared_ptr<const Regex> regex;
-  bool keep_array = false;                 // a[] : keep singleton arrays
-  bool keep_singleton_array = false;       // on a path: one step had []
-  bool cons_array = false;                 // an array constructor as the first/last step
-  bool tuple = false;                      // the step binds @$v or #$i: the path runs on tuples
-  std::string focus;                       // step@$focus: the name bound to each result
-  std::string index;                       // step#$index: the name bound to each position
-  std::shared_ptr<AncestorSlot> slot;      // kParent: the ancestor it reads
-  std::shared_ptr<AncestorSlot> ancestor;  // a step whose input a % names
+  bool keep_array = false;            // a[] : keep singleton arrays
+  bool keep_singleton_array = false;  // on a path: one step had []
+  bool cons_array = false;            // an array constructor as the first/last step
+  bool tuple =
+      false;          // binds @$v, #$i or a %: the path runs on tuples (a nested path returns them)
+  std::string focus;  // step@$focus: the name bound to each result
+  std::string index;  // step#$index: the name bound to each position
+  std::shared_ptr<AncestorSlot> slot;                         // kParent: the ancestor it reads
+  std::shared_ptr<AncestorSlot> ancestor;                     // a step whose input a % names
   std::vector<std::shared_ptr<AncestorSlot>> seeking_parent;  // % not yet resolved below
   std::string signature;  // lambda <...> signature text, unchecked
 
