@@ -976,6 +976,8 @@ Value Evaluator::apply_inner(const Function& fn, std::vector<Value> args, const 
       return fn.builtin->fn(*this, args, input);
     }
     case Function::Kind::kLambda: {
+      if (!fn.lambda->signature.empty())
+        validate_arguments("lambda", fn.lambda->signature_params, args, input);
       Frame* f = new_frame(fn.closure);
       const auto& params = fn.lambda->params;
       for (size_t i = 0; i < params.size(); ++i)

@@ -39,16 +39,6 @@ struct Failure {
 
 class Evaluator;
 
-// One parameter of a function signature such as "<s-nn?:s>".
-struct SignatureParam {
-  std::string types;      // accepted type symbols: s n b l a o f (x and j expanded)
-  bool is_array = false;  // 'a': a non-array argument is wrapped into one
-  char subtype = 0;       // a<s>: the required type of the items
-  bool optional = false;
-  bool one_or_more = false;
-  bool context = false;  // '-': the context value stands in when missing
-};
-
 using BuiltinFn = Value (*)(Evaluator& ev, std::vector<Value>& args, const Value& input);
 
 struct Builtin {
@@ -66,6 +56,10 @@ std::vector<std::string> builtin_names();
 // Checks and completes `args` against `b`'s signature (context argument,
 // singleton arrays), or throws T0410 / T0411 / T0412.
 void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value& input);
+// The same for a lambda declared with a signature, function($x)<n:n>{...};
+// `name` is the function's name in error messages.
+void validate_arguments(const std::string& name, const std::vector<SignatureParam>& params,
+                        std::vector<Value>& args, const Value& input);
 
 struct Frame {
   std::vector<std::pair<std::string, Value>> vars;

@@ -24,6 +24,60 @@ using Args = std::vector<Value>;
 // ---------------------------------------------------------------------------
 // Signatures
 
+char symbol_of(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kUndefined:
+      return 'm';
+    case Value::Kind::kNull:
+      return 'l';
+    case Value::Kind::kBool:
+      return 'b';
+    case Value::Kind::kNumber:
+      return 'n';
+    case Value::Kind::kString:
+      return 's';
+    case Value::Kind::kArray:
+      return 'a';
+    case Value::Kind::kObject:
+      return 'o';
+    case Value::Kind::kFunction:
+    case Value::Kind::kRegex:
+      return 'f';
+  }
+  return 'm';
+}
+
+// Regex-like matching of the argument symbols against the parameters, greedy
+// with backtracking as the reference implementation's generated regex.
+// counts[p] receives how many arguments parameter p took. With `anchored`
+// false it returns the length of the first match of a prefix.
+int match_params(const std::vector<SignatureParam>& params, size_t p, size_t end_param,
+                 const std::string& syms, size_t a, bool anchored, std::vector<size_t>& counts) {
+  if (p == end_param) return (!anchored || a == syms.size()) ? static_cast<int>(a) : -1;
+  const auto& param = params[p];
+  size_t max = param.one_or_more ? syms.size() - a : std::min<size_t>(1, syms.size() - a);
+  size_t min = (param.optional || param.context) ? 0 : 1;
+  size_t ok = 0;
+  while (ok < max && param.types.find(syms[a + ok]) != std::string::npos) ++ok;
+  for (size_t n = ok + 1; n-- > min;) {
+    if (n < min) break;
+    counts[p] = n;
+    int r = match_params(params, p + 1, end_param, syms, a + n, anchored, counts);
+    if (r >= 0) return r;
+    if (n == 0) break;
+  }
+  return -1;
+}
+
+std::string quote_json(const std::string& s) { return stringify(Value::string(s), false); }
+
+[[noreturn]] void signature_error(const std::string& name, size_t index) {
+  raise("T0410", "Argument " + std::to_string(index) + " of function " + quote_json(name) +
+                     " does not match function signature");
+}
+
+}  // namespace
+
 std::vector<SignatureParam> parse_signature(const std::string& sig) {
   std::vector<SignatureParam> params;
   for (size_t i = 1; i < sig.size(); ++i) {
@@ -84,62 +138,12 @@ std::vector<SignatureParam> parse_signature(const std::string& sig) {
   return params;
 }
 
-char symbol_of(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::kUndefined:
-      return 'm';
-    case Value::Kind::kNull:
-      return 'l';
-    case Value::Kind::kBool:
-      return 'b';
-    case Value::Kind::kNumber:
-      return 'n';
-    case Value::Kind::kString:
-      return 's';
-    case Value::Kind::kArray:
-      return 'a';
-    case Value::Kind::kObject:
-      return 'o';
-    case Value::Kind::kFunction:
-    case Value::Kind::kRegex:
-      return 'f';
-  }
-  return 'm';
-}
-
-// Regex-like matching of the argument symbols against the parameters, greedy
-// with backtracking as the reference implementation's generated regex.
-// counts[p] receives how many arguments parameter p took. With `anchored`
-// false it returns the length of the first match of a prefix.
-int match_params(const std::vector<SignatureParam>& params, size_t p, size_t end_param,
-                 const std::string& syms, size_t a, bool anchored, std::vector<size_t>& counts) {
-  if (p == end_param) return (!anchored || a == syms.size()) ? static_cast<int>(a) : -1;
-  const auto& param = params[p];
-  size_t max = param.one_or_more ? syms.size() - a : std::min<size_t>(1, syms.size() - a);
-  size_t min = (param.optional || param.context) ? 0 : 1;
-  size_t ok = 0;
-  while (ok < max && param.types.find(syms[a + ok]) != std::string::npos) ++ok;
-  for (size_t n = ok + 1; n-- > min;) {
-    if (n < min) break;
-    counts[p] = n;
-    int r = match_params(params, p + 1, end_param, syms, a + n, anchored, counts);
-    if (r >= 0) return r;
-    if (n == 0) break;
-  }
-  return -1;
-}
-
-std::string quote_json(const std::string& s) { return stringify(Value::string(s), false); }
-
-[[noreturn]] void signature_error(const Builtin& b, size_t index) {
-  raise("T0410", "Argument " + std::to_string(index) + " of function " + quote_json(b.name) +
-                     " does not match function signature");
-}
-
-}  // namespace
-
 void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value& input) {
-  const auto& params = b.params;
+  validate_arguments(b.name, b.params, args, input);
+}
+
+void validate_arguments(const std::string& name, const std::vector<SignatureParam>& params,
+                        std::vector<Value>& args, const Value& input) {
   std::string syms;
   for (const auto& a : args) syms += symbol_of(a);
   std::vector<size_t> counts(params.size(), 0);
@@ -148,10 +152,10 @@ void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value&
     for (size_t p = 0; p < params.size(); ++p) {
       std::vector<size_t> partial(params.size(), 0);
       int r = match_params(params, 0, p + 1, syms, 0, false, partial);
-      if (r < 0) signature_error(b, good_to + 1);
+      if (r < 0) signature_error(name, good_to + 1);
       good_to = static_cast<size_t>(r);
     }
-    signature_error(b, good_to + 1);
+    signature_error(name, good_to + 1);
   }
   std::vector<Value> out;
   size_t ai = 0;
@@ -162,7 +166,7 @@ void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value&
         char c = symbol_of(input);
         if (param.types.find(c) == std::string::npos)
           raise("T0411", "Context value is not a compatible type with argument " +
-                             std::to_string(ai + 1) + " of function " + quote_json(b.name));
+                             std::to_string(ai + 1) + " of function " + quote_json(name));
         Value ctx = input;
         if (param.is_array && !ctx.is_array() && !ctx.is_undefined()) ctx = Value::array({ctx});
         out.push_back(ctx);
@@ -190,7 +194,7 @@ void validate_arguments(const Builtin& b, std::vector<Value>& args, const Value&
                 {'n', "numbers"}, {'o', "objects"},  {'s', "strings"}};
             auto it = kPlural.find(param.subtype);
             raise("T0412", "Argument " + std::to_string(ai + 1) + " of function " +
-                               quote_json(b.name) + " must be an array of " +
+                               quote_json(name) + " must be an array of " +
                                (it == kPlural.end() ? std::string("values") : it->second));
           }
         }

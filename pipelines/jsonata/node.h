@@ -46,6 +46,19 @@ enum class NodeType {
   kTransform,    // | lhs (pattern) | rhs (update) , third (delete) |
 };
 
+// One parameter of a function signature such as "<s-nn?:s>".
+struct SignatureParam {
+  std::string types;      // accepted type symbols: s n b l a o f (x and j expanded)
+  bool is_array = false;  // 'a': a non-array argument is wrapped into one
+  char subtype = 0;       // a<s>: the required type of the items
+  bool optional = false;
+  bool one_or_more = false;
+  bool context = false;  // '-': the context value stands in when missing
+};
+
+// Parses "<s-nn?:s>" (functions.cpp). The return type is not checked.
+std::vector<SignatureParam> parse_signature(const std::string& signature);
+
 // A parent reference (%): which step's input it names. `level` counts how
 // many steps back the parent is still to be found while the parser
 // resolves it; `label` is the hidden variable the tuple stream binds.
@@ -79,7 +92,8 @@ struct Expression::Node {
   std::shared_ptr<AncestorSlot> slot;                         // kParent: the ancestor it reads
   std::shared_ptr<AncestorSlot> ancestor;                     // a step whose input a % names
   std::vector<std::shared_ptr<AncestorSlot>> seeking_parent;  // % not yet resolved below
-  std::string signature;  // lambda <...> signature text, unchecked
+  std::string signature;                         // lambda <...> signature text ("" when none)
+  std::vector<SignatureParam> signature_params;  // parsed, checked on each call
 
   explicit Node(NodeType t, int pos = 0) : type(t), position(pos) {}
 };

@@ -546,6 +546,7 @@ class Parser {
         }
       }
       n->signature = sig;
+      n->signature_params = parse_signature(sig);
     }
     expect("{");
     n->rhs = expression(0);

@@ -370,6 +370,8 @@ TEST(JsonataExpressions, VariablesBlocksAndFunctions) {
       {"$map($states.input.items, function($v) { $v = 1 ? 'pass' : 'failed' })", nullptr,
        R"(["pass", "failed", "failed"])"},
       {"function($x)<n:n>{ $x + 1 }(1)", nullptr, "2"},
+      {"function($a)<a<n>:n>{ $sum($a) }(5)", nullptr, "5"},
+      {"Age.function($x, $y)<n-n:n>{ $x * $y }(2)", kPerson, "56"},
       {"Account.Order.$sum(Product.Quantity)", kInvoice, "[3, 5]"},
       {"$string(0.1 + 0.2)", nullptr, R"("0.3")"},
   });
@@ -780,6 +782,7 @@ TEST(JsonataErrors, EvaluationErrors) {
       {"$fn := function($x) { $x }", nullptr, "U1002"},
       {"$hash('x', 'SHA-3')", nullptr, "D3162"},
       {"$hash('x')", nullptr, "T0410"},
+      {"function($x)<n:n>{ $x }('a')", nullptr, "T0410"},
       {"$parse('{nope')", nullptr, "D3163"},
       {"$partition([1], 0)", nullptr, "D3160"},
       {"{'a': {}} ~> |a|5|", nullptr, "T2011"},
