@@ -1856,12 +1856,183 @@ Value fn_millis(Evaluator& ev, Args&, const Value&) {
   return num(static_cast<double>(to_epoch_ms(ev.env().now)));
 }
 
+// Reads `text` against an XPath date picture: literal text must match,
+// numeric components read their digits (a fixed width when the next item is
+// another component, otherwise all digits), M and F also read names, P
+// reads am/pm and Z an offset. Absent components default to 1970-01-01
+// 00:00:00.000Z. Returns nullopt when the text does not fit.
+std::optional<int64_t> millis_from_picture(const std::string& text, const std::string& picture) {
+  struct Item {
+    bool literal;
+    std::string value;  // literal text, or the component marker
+  };
+  std::vector<Item> items;
+  for (size_t i = 0; i < picture.size(); ++i) {
+    char c = picture[i];
+    if (c == '[' && i + 1 < picture.size() && picture[i + 1] == '[') {
+      items.push_back({true, "["});
+      ++i;
+    } else if (c == '[') {
+      size_t close = picture.find(']', i);
+      if (close == std::string::npos)
+        raise("D3135", "No matching closing bracket ']' in date/time picture string");
+      std::string marker;
+      for (char m : picture.substr(i + 1, close - i - 1))
+        if (m != ' ') marker += m;
+      items.push_back({false, marker});
+      i = close;
+    } else if (c == ']' && i + 1 < picture.size() && picture[i + 1] == ']') {
+      items.push_back({true, "]"});
+      ++i;
+    } else {
+      if (items.empty() || !items.back().literal) items.push_back({true, ""});
+      items.back().value += c;
+    }
+  }
+  static const char* kMonths[] = {"january",   "february", "march",    "april",
+                                  "may",       "june",     "july",     "august",
+                                  "september", "october",  "november", "december"};
+  int64_t year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, millis = 0;
+  int tz_minutes = 0;
+  bool pm = false, has_ampm = false;
+  size_t pos = 0;
+  auto lower = [](std::string v) {
+    for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return v;
+  };
+  for (size_t k = 0; k < items.size(); ++k) {
+    const Item& item = items[k];
+    if (item.literal) {
+      if (text.compare(pos, item.value.size(), item.value) != 0) return std::nullopt;
+      pos += item.value.size();
+      continue;
+    }
+    if (item.value.empty()) return std::nullopt;
+    char component = item.value[0];
+    std::string presentation = item.value.substr(1, item.value.find(',') - 1);
+    bool names = !presentation.empty() && (presentation[0] == 'N' || presentation[0] == 'n');
+    if ((component == 'M' || component == 'F') && names) {
+      std::string rest = lower(text.substr(pos));
+      bool found = false;
+      if (component == 'M') {
+        for (int m = 0; m < 12 && !found; ++m) {
+          std::string full = kMonths[m];
+          for (size_t len : {full.size(), size_t{3}}) {
+            if (rest.compare(0, len, full.substr(0, len)) == 0) {
+              month = m + 1;
+              pos += len;
+              found = true;
+              break;
+            }
+          }
+        }
+      } else {
+        static const char* kDays[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                      "friday", "saturday", "sunday"};
+        for (const char* d : kDays) {
+          std::string full = d;
+          for (size_t len : {full.size(), size_t{3}}) {
+            if (rest.compare(0, len, full.substr(0, len)) == 0) {
+              pos += len;
+              found = true;
+              break;
+            }
+          }
+          if (found) break;
+        }
+      }
+      if (!found) return std::nullopt;
+      continue;
+    }
+    if (component == 'P') {
+      std::string rest = lower(text.substr(pos, 2));
+      if (rest != "am" && rest != "pm") return std::nullopt;
+      has_ampm = true;
+      pm = rest == "pm";
+      pos += 2;
+      continue;
+    }
+    if (component == 'Z' || component == 'z') {
+      if (component == 'z' && text.compare(pos, 3, "GMT") == 0) pos += 3;
+      if (pos < text.size() && text[pos] == 'Z') {
+        ++pos;
+        continue;
+      }
+      size_t start = pos;
+      if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) ++pos;
+      while (pos < text.size() &&
+             (std::isdigit(static_cast<unsigned char>(text[pos])) || text[pos] == ':'))
+        ++pos;
+      auto minutes = timezone_minutes(text.substr(start, pos - start));
+      if (!minutes) return std::nullopt;
+      tz_minutes = *minutes;
+      continue;
+    }
+    size_t width = 0;
+    for (char ch : presentation)
+      if (ch >= '0' && ch <= '9') ++width;
+    bool fixed = k + 1 < items.size() && !items[k + 1].literal && width > 0;
+    size_t start = pos;
+    bool negative = component == 'Y' && pos < text.size() && text[pos] == '-';
+    if (negative) ++pos;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) &&
+           (!fixed || pos - start < width) && pos - start < 12)
+      ++pos;
+    if (pos == start) return std::nullopt;
+    std::string digits =
+        text.substr(negative ? start + 1 : start, pos - start - (negative ? 1 : 0));
+    if (digits.empty()) return std::nullopt;
+    int64_t v = std::stoll(digits);
+    switch (component) {
+      case 'Y':
+        year = negative ? -v : v;
+        break;
+      case 'M':
+        month = v;
+        break;
+      case 'D':
+        day = v;
+        break;
+      case 'H':
+      case 'h':
+        hour = v;
+        break;
+      case 'm':
+        minute = v;
+        break;
+      case 's':
+        second = v;
+        break;
+      case 'f': {
+        std::string ms = (digits + "000").substr(0, 3);
+        millis = std::stoll(ms);
+        break;
+      }
+      default:
+        raise("D3132", "Unknown component specifier " + quote_json(std::string(1, component)) +
+                           " in date/time picture string");
+    }
+  }
+  if (pos != text.size()) return std::nullopt;
+  if (has_ampm) {
+    if (hour == 12) hour = 0;
+    if (pm) hour += 12;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  int64_t ms =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400000;
+  ms += hour * 3600000 + minute * 60000 + second * 1000 + millis;
+  return ms - static_cast<int64_t>(tz_minutes) * 60000;
+}
+
 Value fn_to_millis(Evaluator&, Args& a, const Value&) {
   if (a[0].is_undefined()) return Value();
-  if (!a[1].is_undefined())
-    raise("D3136",
-          "Parsing timestamps with a picture string is not supported by this implementation; "
-          "$toMillis reads ISO 8601 only");
+  if (a[1].is_string()) {
+    auto ms = millis_from_picture(a[0].as_string(), a[1].as_string());
+    if (!ms) return Value();  // as JSONata: a timestamp that does not fit gives undefined
+    return num(static_cast<double>(*ms));
+  }
   auto ms = millis_from_iso(a[0].as_string());
   if (!ms)
     raise("D3110",
