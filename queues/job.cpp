@@ -53,6 +53,8 @@ json attempt_to_store(const Attempt& a) {
             {"taskId", a.task_id},
             {"node", a.node},
             {"cpus", a.cpus},
+            {"nodes", a.nodes},
+            {"nodeCpus", a.node_cpus},
             {"ce", a.compute_environment},
             {"logStream", a.log_stream},
             {"logPath", a.log_path},
@@ -75,6 +77,8 @@ Attempt attempt_from_store(const json& j) {
   a.task_id = j.at("taskId").get<std::string>();
   a.node = j.value("node", "");
   a.cpus = j.value("cpus", std::vector<int>{});
+  a.nodes = j.value("nodes", std::vector<std::string>{});
+  a.node_cpus = j.value("nodeCpus", std::vector<std::vector<int>>{});
   a.compute_environment = j.value("ce", "");
   a.log_stream = j.value("logStream", "");
   a.log_path = j.value("logPath", "");
@@ -140,6 +144,12 @@ json job_to_store(const Job& job) {
   j["createdAt"] = to_epoch_us(job.created_at);
   j["container"] = container_to_store(job.container);
   j["resources"] = resource_request_to_wire(job.resources);
+  if (job.is_multinode()) {
+    json nodes = json::array();
+    for (const auto& c : job.node_containers) nodes.push_back(container_to_store(c));
+    j["nodeContainers"] = nodes;
+    j["mainNode"] = job.main_node;
+  }
   j["parameters"] = job.parameters;
   j["retryStrategy"] = retry_strategy_to_wire(job.retry_strategy);
   put_opt(j, "timeoutSeconds", job.timeout_seconds);
@@ -195,6 +205,18 @@ Result<Job> job_from_store(const json& j) {
       if (type == "VCPU") job.resources.vcpus = v;
       if (type == "MEMORY") job.resources.memory_mib = v;
       if (type == "GPU") job.resources.gpus = v;
+    }
+    if (j.contains("nodeContainers")) {
+      for (const auto& c : j["nodeContainers"]) {
+        job.node_containers.push_back(parse_container_spec(c, "nodeContainers", false, problems));
+        const auto& rr = job.node_containers.back().resources;
+        job.node_resources.push_back(
+            {rr.vcpus.value_or(1), rr.memory_mib.value_or(0), rr.gpus.value_or(0)});
+      }
+      job.main_node = j.value("mainNode", 0);
+      if (!problems.empty())
+        return fail(
+            Error::corruption("job " + job.id + " node containers", problems.to_error().message()));
     }
     job.parameters = j.value("parameters", std::map<std::string, std::string>{});
     Limits lenient;
@@ -280,6 +302,11 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
   j["attempts"] = json::array();
   for (const auto& a : job.attempts) j["attempts"].push_back(attempt_to_wire(a));
   if (job.is_array_parent() || job.array_index) j["arrayProperties"] = array_properties(job);
+  if (job.is_multinode())
+    j["nodeProperties"] = {{"numNodes", job.node_containers.size()},
+                           {"mainNode", job.main_node},
+                           {"isMainNode", true},
+                           {"nodeIndex", job.main_node}};
   if (!job.is_array_parent()) {
     json c = container_to_store(job.container);
     c["resourceRequirements"] = resource_request_to_wire(job.resources);
@@ -302,11 +329,13 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
   if (job.current) {
     helix["node"] = job.current->node;
     helix["cpus"] = job.current->cpus;
+    if (!job.current->nodes.empty()) helix["nodes"] = job.current->nodes;
     helix["logPath"] = job.current->log_path;
     helix["attempt"] = job.current->number;
   } else if (!job.attempts.empty()) {
     helix["node"] = job.attempts.back().node;
     helix["cpus"] = job.attempts.back().cpus;
+    if (!job.attempts.back().nodes.empty()) helix["nodes"] = job.attempts.back().nodes;
     helix["logPath"] = job.attempts.back().log_path;
   }
   if (!job.warnings.empty()) helix["warnings"] = job.warnings;

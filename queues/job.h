@@ -44,6 +44,10 @@ struct Attempt {
   std::string task_id;  // file-name safe, unique per attempt
   std::string node;
   std::vector<int> cpus;  // the PUs (OS indexes) the attempt is bound to; empty: unbound
+  // Multi-node jobs: the node and PUs of each node index (node index i on
+  // nodes[i]); `node` and `cpus` are the main node's.
+  std::vector<std::string> nodes;
+  std::vector<std::vector<int>> node_cpus;
   std::string compute_environment;
   std::string log_stream;  // <definition>/default/<task id>, as on AWS
   std::string log_path;
@@ -100,6 +104,12 @@ struct Job {
   // Placements so far: task ids stay unique when an attempt that never
   // started is placed again.
   int launches = 0;
+  // Multi-node parallel jobs: the container and resources of each node
+  // index (empty for single-node jobs) and which index is the main node.
+  std::vector<ContainerSpec> node_containers;
+  std::vector<ResourceRequest> node_resources;
+  int main_node = 0;
+  bool is_multinode() const { return !node_containers.empty(); }
   // RUNNABLE and blocked: since when for the current status_reason, and
   // when its queue's jobStateTimeLimitAction cancels it (if one applies).
   std::optional<TimePoint> waiting_since;

@@ -280,7 +280,8 @@ std::vector<const Job*> JobBook::active() const {
 }
 
 void JobBook::place(const std::string& job_id, const std::string& node, const std::string& ce,
-                    const std::string& log_dir, TimePoint now, std::vector<int> cpus) {
+                    const std::string& log_dir, TimePoint now, std::vector<int> cpus,
+                    std::vector<std::string> gang_nodes, std::vector<std::vector<int>> gang_cpus) {
   Job* job = find_mut(job_id);
   if (!job || job->status != JobStatus::kRunnable) return;
   job->launches++;
@@ -289,6 +290,8 @@ void JobBook::place(const std::string& job_id, const std::string& node, const st
   a.task_id = make_task_id(*job);
   a.node = node;
   a.cpus = std::move(cpus);
+  a.nodes = std::move(gang_nodes);
+  a.node_cpus = std::move(gang_cpus);
   a.compute_environment = ce;
   a.log_stream = job->definition_name + "/default/" + a.task_id;
   a.log_path = log_dir + "/" + a.task_id + ".log";

@@ -2,6 +2,7 @@
 
 #include "common/json_reader.h"
 #include "queues/common_fields.h"
+#include "queues/node_properties.h"
 
 namespace helix::queues {
 
@@ -140,18 +141,28 @@ Result<JobDefinition> parse_job_definition(const json& body, const Limits& limit
     def.name = *name;
   }
   if (auto type = r.required_string("type")) {
-    if (*type == "native") {
+    if (*type == "native" || *type == "multinode") {
       def.type = *type;
-    } else if (*type == "container" || *type == "multinode") {
+    } else if (*type == "container") {
       problems.add("type", "\"" + *type +
                                "\" jobs are not supported yet; use \"native\" to run a host "
                                "command");
     } else {
-      problems.add("type", "\"" + *type + "\" must be native (container and multinode come later)");
+      problems.add("type", "\"" + *type + "\" must be native or multinode (container comes later)");
     }
   }
   if (auto params = r.optional_string_map("parameters")) def.parameters = std::move(*params);
-  if (const json* cp = r.optional_object("containerProperties")) {
+  if (def.type == "multinode") {
+    if (const json* np = r.optional_object("nodeProperties")) {
+      def.node_properties =
+          std::make_shared<NodeProperties>(parse_node_properties(*np, "nodeProperties", problems));
+    } else {
+      problems.add("nodeProperties", "is required for multinode jobs");
+    }
+    if (r.has("containerProperties"))
+      problems.add("containerProperties",
+                   "is not allowed for multinode jobs; give each node range a container");
+  } else if (const json* cp = r.optional_object("containerProperties")) {
     def.container = parse_container_spec(*cp, "containerProperties", false, problems);
   } else if (def.type == "native" && problems.empty()) {
     problems.add("containerProperties", "is required for native jobs (it holds the command)");
@@ -170,7 +181,9 @@ Result<JobDefinition> parse_job_definition(const json& body, const Limits& limit
                      "\"" + (*caps)[i] + "\": only EC2 (meaning: your own nodes) is supported");
     }
   }
-  r.unsupported("nodeProperties", "multinode jobs are not supported yet");
+  if (def.type != "multinode" && r.has("nodeProperties"))
+    problems.add("nodeProperties", "is only for type multinode");
+  r.get("nodeProperties");
   r.unsupported("eksProperties", "EKS jobs do not exist on-prem");
   r.unsupported("ecsProperties", "ECS task properties are not supported; use containerProperties");
   r.reject_unknown();
@@ -192,12 +205,16 @@ json definition_body(const JobDefinition& def) {
   j["status"] = def.active ? "ACTIVE" : "INACTIVE";
   j["type"] = def.type;
   j["parameters"] = def.parameters;
-  json c;
-  c["command"] = def.container.command;
-  c["environment"] = environment_to_wire(def.container.environment);
-  c["resourceRequirements"] = resource_requirements_to_wire(def.container.resources);
-  if (def.container.user) c["user"] = *def.container.user;
-  j["containerProperties"] = std::move(c);
+  if (def.node_properties) {
+    j["nodeProperties"] = node_properties_to_wire(*def.node_properties);
+  } else {
+    json c;
+    c["command"] = def.container.command;
+    c["environment"] = environment_to_wire(def.container.environment);
+    c["resourceRequirements"] = resource_requirements_to_wire(def.container.resources);
+    if (def.container.user) c["user"] = *def.container.user;
+    j["containerProperties"] = std::move(c);
+  }
   if (def.retry_strategy) j["retryStrategy"] = retry_strategy_to_wire(*def.retry_strategy);
   if (def.timeout_seconds) j["timeout"] = {{"attemptDurationSeconds", *def.timeout_seconds}};
   if (def.scheduling_priority) j["schedulingPriority"] = *def.scheduling_priority;

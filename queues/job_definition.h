@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,6 +37,8 @@ struct ContainerSpec {
   bool operator==(const ContainerSpec&) const = default;
 };
 
+struct NodeProperties;  // queues/node_properties.h
+
 struct JobDefinition {
   std::string name;
   int revision = 0;
@@ -48,6 +51,9 @@ struct JobDefinition {
   std::optional<int64_t> scheduling_priority;
   std::map<std::string, std::string> tags;
   bool propagate_tags = false;
+  // type "multinode": one container per node range (shared so that copies
+  // of a definition stay cheap; never null for multinode, null otherwise).
+  std::shared_ptr<const NodeProperties> node_properties;
 };
 
 // Parses a RegisterJobDefinition body; every problem is reported. The

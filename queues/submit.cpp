@@ -93,7 +93,8 @@ Result<SubmitRequest> parse_submit_request(const json& body, size_t raw_size,
   req.propagate_tags = r.optional_bool("propagateTags");
   req.share_identifier = r.optional_string("shareIdentifier");
   req.scheduling_priority_override = r.optional_int("schedulingPriorityOverride", 0, 9999);
-  r.unsupported("nodeOverrides", "multinode jobs are not supported yet");
+  if (const json* no = r.optional_object("nodeOverrides"))
+    req.node_overrides = parse_node_overrides(*no, problems);
   r.unsupported("eksPropertiesOverride", "EKS jobs do not exist on-prem");
   r.unsupported("ecsPropertiesOverride", "ECS task properties are not supported");
   r.reject_unknown();
@@ -155,18 +156,52 @@ Result<std::vector<Job>> resolve_submission(
   for (const auto& [k, v] : req.parameters) job.parameters[k] = v;
   const auto& command =
       req.overrides.command.empty() ? def.container.command : req.overrides.command;
-  if (command.empty())
+  if (command.empty() && !def.node_properties)
     problems.add("containerOverrides.command",
                  "is required: job definition " + def.name + " has no command");
   std::vector<std::string> unresolved;
   job.container.command = substitute_parameters(command, job.parameters, &unresolved);
   for (const auto& u : unresolved)
     job.warnings.push_back("command element " + u + " has no parameter value; left as is");
-  job.container.environment =
-      merge_environment(def.container.environment, req.overrides.environment);
-  job.container.resources = def.container.resources.overridden_by(req.overrides.resources);
+  if (def.node_properties) {
+    // MNP: one container per node; the job's own container is the main
+    // node's (AWS reports the main node's exit code and reason).
+    if (req.array_size) problems.add("arrayProperties", "multinode jobs cannot be arrays");
+    if (!req.overrides.command.empty() || !req.overrides.environment.empty())
+      problems.add("containerOverrides", "multinode jobs take nodeOverrides instead");
+    auto nodes =
+        resolve_node_containers(*def.node_properties, req.node_overrides.value_or(NodeOverrides{}));
+    if (!nodes) {
+      for (const auto& p : nodes.error().problems()) problems.add(p.path, p.message);
+    } else {
+      for (auto& c : *nodes) {
+        std::vector<std::string> missing;
+        c.command = substitute_parameters(c.command, job.parameters, &missing);
+        if (c.command.empty())
+          problems.add("nodeProperties", "a node range of " + def.name + " has no command");
+        job.node_resources.push_back(resolve_resources(c.resources));
+      }
+      job.node_containers = std::move(*nodes);
+      job.main_node = def.node_properties->main_node;
+      if (!job.node_containers.empty()) {
+        const auto& main = job.node_containers[static_cast<size_t>(job.main_node)];
+        job.container.command = main.command;
+        job.container.environment = main.environment;
+        job.container.resources = main.resources;
+      }
+    }
+  } else if (req.node_overrides) {
+    problems.add("nodeOverrides", "job definition " + def.name + " is not multinode");
+  }
+  if (!def.node_properties)
+    job.container.environment =
+        merge_environment(def.container.environment, req.overrides.environment);
+  if (!def.node_properties)
+    job.container.resources = def.container.resources.overridden_by(req.overrides.resources);
   job.container.user = def.container.user;
   job.resources = resolve_resources(job.container.resources);
+  if (!job.node_resources.empty())
+    job.resources = job.node_resources[static_cast<size_t>(job.main_node)];
   job.retry_strategy =
       req.retry_strategy ? *req.retry_strategy : def.retry_strategy.value_or(RetryStrategy{});
   job.timeout_seconds = req.timeout_seconds ? req.timeout_seconds : def.timeout_seconds;

@@ -20,6 +20,7 @@
 #include "queues/job.h"
 #include "queues/job_definition.h"
 #include "queues/limits.h"
+#include "queues/node_properties.h"
 
 namespace helix::queues {
 
@@ -37,6 +38,7 @@ struct SubmitRequest {
   std::optional<bool> propagate_tags;
   std::optional<std::string> share_identifier;
   std::optional<int64_t> scheduling_priority_override;
+  std::optional<NodeOverrides> node_overrides;
 };
 
 // Checks every field and limit; `raw_size` is the request body's byte count.

@@ -121,7 +121,9 @@ std::string encode_message(const AgentMessage& message) {
                                         {"vcpus", m.vcpus},
                                         {"memoryMib", m.memory_mib},
                                         {"gpus", m.gpus},
-                                        {"pus", m.pus}};
+                                        {"pus", m.pus},
+                                        {"host", m.host},
+                                        {"realPus", m.real_pus}};
                           },
                           [](const RefusedMessage& m) {
                             return json{{"type", "refused"}, {"reason", m.reason}};
@@ -179,7 +181,9 @@ Result<AgentMessage> decode_message(const std::string& text) {
                           j.at("vcpus").get<int64_t>(),
                           j.at("memoryMib").get<int64_t>(),
                           j.at("gpus").get<int64_t>(),
-                          j.at("pus").get<std::vector<int>>()};
+                          j.at("pus").get<std::vector<int>>(),
+                          j.at("host").get<std::string>(),
+                          j.at("realPus").get<std::vector<int>>()};
     if (type == "refused") return RefusedMessage{j.at("reason").get<std::string>()};
     if (type == "event") return EventMessage{event_from_json(j.at("event"))};
     if (type == "recovered") {

@@ -36,6 +36,11 @@ struct HelloMessage {
   int64_t memory_mib = 0;
   int64_t gpus = 0;
   std::vector<int> pus;  // OS indexes jobs may be bound to (emulated ones for an emulated node)
+  // Where MPI reaches this node (its hostname) and, per entry of `pus`, the
+  // real OS index it runs on (the same list unless the node is emulated):
+  // what a multi-node job's rankfile needs.
+  std::string host;
+  std::vector<int> real_pus;
 };
 struct RefusedMessage {
   std::string reason;

@@ -320,6 +320,13 @@ std::vector<int> map_indexes(const std::vector<int>& emulated, const std::vector
   return out;
 }
 
+// The real PU of each emulated one, index by index.
+std::vector<int> map_each(const std::vector<int>& emulated, const std::vector<int>& real) {
+  std::vector<int> out;
+  for (int i : emulated) out.push_back(real[static_cast<size_t>(i) % real.size()]);
+  return out;
+}
+
 }  // namespace
 
 int run_mpi_agent(const MpiAgentOptions& options) {
@@ -349,9 +356,10 @@ int run_mpi_agent(const MpiAgentOptions& options) {
       [&mailbox](ExecEvent e) { mailbox.post(0, encode_message(EventMessage{std::move(e)})); });
   if (!executor) return refuse(executor.error().to_string());
 
-  mailbox.post(0, encode_message(HelloMessage{name, ::getpid(), options.compute_environment,
-                                              node->topology_xml, node->vcpus, node->memory_mib,
-                                              node->gpus, node->pus}));
+  mailbox.post(0, encode_message(HelloMessage{
+                      name, ::getpid(), options.compute_environment, node->topology_xml,
+                      node->vcpus, node->memory_mib, node->gpus, node->pus, host,
+                      emulated ? map_each(node->pus, real_pus) : node->pus}));
   bool done = false;
   auto next_beat = std::chrono::steady_clock::now();
   while (!done) {

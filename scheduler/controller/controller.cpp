@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <future>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -148,6 +151,12 @@ Result<void> Controller::load() {
     if (job.current && queues::is_active_attempt(job.status)) {
       // The attempt holds its node's resources; an attempt on a node that
       // is no longer configured is reported lost by recover().
+      const auto& a = *job.current;
+      for (size_t k = 0; k < a.nodes.size() && k < job.node_resources.size(); ++k)
+        for (auto& node : nodes_)
+          if (node.spec.capacity.name == a.nodes[k] && k != static_cast<size_t>(job.main_node))
+            node.ledger.reserve(job.id, job.node_resources[k],
+                                k < a.node_cpus.size() ? a.node_cpus[k] : std::vector<int>{});
       for (size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].spec.capacity.name == job.current->node) {
           nodes_[i].ledger.reserve(job.id, job.resources, job.current->cpus);
@@ -325,6 +334,7 @@ void Controller::schedule(TimePoint now) {
     std::string job_id;
     std::string ce;
     size_t node;
+    std::vector<size_t> gang;  // multi-node jobs: the node of each node index
   };
   std::vector<Placement> placements;
   std::vector<std::pair<std::string, std::string>> reasons;
@@ -353,6 +363,56 @@ void Controller::schedule(TimePoint now) {
                                job.queue + " is ENABLED with a node that is up");
       return true;
     }
+    if (job.is_multinode()) {
+      // A gang: one distinct node per node index, all at once or none
+      // (largest requests first, each on the first candidate it fits).
+      std::vector<size_t> order(job.node_resources.size());
+      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return job.node_resources[a].vcpus > job.node_resources[b].vcpus;
+      });
+      auto assign = [&](bool now_only) {
+        std::vector<size_t> gang(order.size(), nodes_.size());
+        std::set<size_t> taken;
+        for (size_t k : order) {
+          for (const auto& [i, ce] : candidates) {
+            if (taken.count(i)) continue;
+            const auto& want = job.node_resources[k];
+            bool ok = now_only ? nodes_[i].ledger.fits_now(want)
+                               : !nodes_[i].ledger.never_fits(want).has_value();
+            if (ok) {
+              gang[k] = i;
+              taken.insert(i);
+              break;
+            }
+          }
+          if (gang[k] == nodes_.size()) return std::vector<size_t>{};
+        }
+        return gang;
+      };
+      if (assign(false).empty()) {
+        std::string reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - needs " +
+                             std::to_string(order.size()) + " nodes, " +
+                             std::to_string(candidates.size()) +
+                             " are up in its compute environments and too few could ever fit "
+                             "its node ranges";
+        if (q->second.time_limit_for(reason)) {
+          reasons.emplace_back(job.id, reason);
+        } else {
+          refused.emplace_back(job.id, reason);
+        }
+        return true;
+      }
+      auto gang = assign(true);
+      if (gang.empty()) return true;  // not now
+      for (size_t k = 0; k < gang.size(); ++k) {
+        nodes_[gang[k]].ledger.reserve(job.id, job.node_resources[k]);
+        free_vcpus -= job.node_resources[k].vcpus;
+      }
+      size_t main = gang[static_cast<size_t>(job.main_node)];
+      placements.push_back({job.id, candidates.front().second, main, gang});
+      return true;
+    }
     std::string never;
     bool could_fit = false;
     for (const auto& [i, ce] : candidates) {
@@ -365,7 +425,7 @@ void Controller::schedule(TimePoint now) {
       if (nodes_[i].ledger.fits_now(job.resources)) {
         nodes_[i].ledger.reserve(job.id, job.resources);
         free_vcpus -= job.resources.vcpus;
-        placements.push_back({job.id, ce, i});
+        placements.push_back({job.id, ce, i, {}});
         return true;
       }
     }
@@ -393,8 +453,15 @@ void Controller::schedule(TimePoint now) {
   }
   for (const auto& [id, reason] : refused) book_.refuse(id, reason, now);
   for (const auto& p : placements) {
+    std::vector<std::string> gang_nodes;
+    std::vector<std::vector<int>> gang_cpus;
+    for (size_t i : p.gang) {
+      gang_nodes.push_back(nodes_[i].spec.capacity.name);
+      gang_cpus.push_back(nodes_[i].ledger.pus_of(p.job_id));
+    }
     book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now,
-                nodes_[p.node].ledger.pus_of(p.job_id));
+                nodes_[p.node].ledger.pus_of(p.job_id), std::move(gang_nodes),
+                std::move(gang_cpus));
     node_of_task_[book_.find(p.job_id)->current->task_id] = p.node;
   }
 }
@@ -436,8 +503,86 @@ void Controller::launch(const std::string& job_id) {
     if (auto parent = book_.facts(job->parent_id); parent && parent->array_size)
       env.emplace_back("AWS_BATCH_JOB_ARRAY_SIZE", std::to_string(*parent->array_size));
   }
+  if (job->is_multinode()) {
+    env.emplace_back("AWS_BATCH_JOB_NUM_NODES", std::to_string(job->node_containers.size()));
+    env.emplace_back("AWS_BATCH_JOB_MAIN_NODE_INDEX", std::to_string(job->main_node));
+    env.emplace_back("HELIX_HOSTFILE", options_.state_dir + "/mnp/" + attempt.task_id + ".hosts");
+    // mpirun refuses root unless told; the job's own user is root here.
+    if (!spec.uid || *spec.uid == 0) {
+      env.emplace_back("OMPI_ALLOW_RUN_AS_ROOT", "1");
+      env.emplace_back("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    }
+    spec.argv = multinode_command(*job, attempt, env);
+    // The launcher is not bound: its ranks bind themselves per the rankfile.
+    spec.cpus.clear();
+    spec.memory_limit_mib.reset();
+  }
   for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
   if (auto* agent = agent_of_task(spec.task_id)) agent->launch(spec);
+}
+
+std::vector<std::string> Controller::multinode_command(
+    const Job& job, const queues::Attempt& attempt,
+    const std::vector<std::pair<std::string, std::string>>& env) {
+  // One MPI rank per node index, bound by a rankfile to the PUs the node
+  // gave it (real OS indexes: an emulated node maps its own). The main node
+  // runs mpirun; the job ends when mpirun does, i.e. when every rank has.
+  std::string dir = options_.state_dir + "/mnp";
+  ::mkdir(dir.c_str(), 0755);
+  std::string rankfile = dir + "/" + attempt.task_id + ".rankfile";
+  std::string hostfile = dir + "/" + attempt.task_id + ".hosts";
+  std::string main_host;
+  std::ostringstream ranks, hosts;
+  for (size_t k = 0; k < attempt.nodes.size(); ++k) {
+    const NodeSpec* spec = nullptr;
+    for (const auto& n : nodes_)
+      if (n.spec.capacity.name == attempt.nodes[k]) spec = &n.spec;
+    std::string host = spec && !spec->host.empty() ? spec->host : attempt.nodes[k];
+    if (static_cast<int>(k) == job.main_node) main_host = host;
+    std::string slots;
+    for (int pu : k < attempt.node_cpus.size() ? attempt.node_cpus[k] : std::vector<int>{}) {
+      int real = pu;
+      if (spec) {
+        const auto& pus = spec->capacity.pus;
+        auto at = std::find(pus.begin(), pus.end(), pu);
+        if (at != pus.end() && static_cast<size_t>(at - pus.begin()) < spec->real_pus.size())
+          real = spec->real_pus[static_cast<size_t>(at - pus.begin())];
+      }
+      slots += (slots.empty() ? "" : ",") + std::to_string(real);
+    }
+    ranks << "rank " << k << "=" << host << " slot=" << slots << "\n";
+    hosts << host << "\n";
+  }
+  std::ofstream(rankfile) << ranks.str();
+  std::ofstream(hostfile) << hosts.str();
+  std::vector<std::string> argv = {"mpirun", "--oversubscribe",          "--rankfile", rankfile,
+                                   "--mca",  "rmaps_rank_file_physical", "1"};
+  for (const auto& [name, value] : env) argv.insert(argv.end(), {"-x", name});
+  // Consecutive node indexes with the same command form one MPMD segment.
+  // Each rank learns its index from OpenMPI's rank (they are the same).
+  const std::string wrapper =
+      "export AWS_BATCH_JOB_NODE_INDEX=$OMPI_COMM_WORLD_RANK; "
+      "if [ \"$OMPI_COMM_WORLD_RANK\" != " +
+      std::to_string(job.main_node) +
+      " ]; then export AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS=" + main_host +
+      "; fi; exec \"$@\"";
+  size_t k = 0;
+  while (k < job.node_containers.size()) {
+    size_t end = k + 1;
+    while (end < job.node_containers.size() &&
+           job.node_containers[end].command == job.node_containers[k].command &&
+           job.node_containers[end].environment == job.node_containers[k].environment)
+      ++end;
+    if (k > 0) argv.push_back(":");
+    argv.insert(argv.end(), {"-np", std::to_string(end - k)});
+    for (const auto& [name, value] : job.node_containers[k].environment)
+      argv.insert(argv.end(), {"-x", name + "=" + value});
+    argv.insert(argv.end(), {"sh", "-c", wrapper, "helix-node"});
+    argv.insert(argv.end(), job.node_containers[k].command.begin(),
+                job.node_containers[k].command.end());
+    k = end;
+  }
+  return argv;
 }
 
 void Controller::on_exec_event(const workers::ExecEvent& ev) {

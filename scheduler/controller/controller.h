@@ -51,6 +51,10 @@ struct NodeSpec {
   // The compute environment it serves; empty: every compute environment
   // (the embedded default, and agents not given one).
   std::string compute_environment;
+  // For multi-node jobs' rankfiles: the host MPI reaches the node at, and
+  // the real OS index of each of capacity.pus (differs on emulated nodes).
+  std::string host;
+  std::vector<int> real_pus;
   // Its worker: nullptr for the embedded agent (a LocalExecutor the
   // controller creates); otherwise owned by the caller (the MPI fabric) and
   // alive as long as the controller.
@@ -126,6 +130,9 @@ class Controller {
   void iterate(std::vector<Command> commands);
   void schedule(TimePoint now);
   void launch(const std::string& job_id);
+  std::vector<std::string> multinode_command(
+      const queues::Job& job, const queues::Attempt& attempt,
+      const std::vector<std::pair<std::string, std::string>>& env);
   void on_exec_event(const workers::ExecEvent& event);
   void forget_tasks(const std::vector<std::string>& tasks);
   // The agent running `task_id`, or nullptr (unknown or finished task).

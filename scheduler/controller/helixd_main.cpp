@@ -210,6 +210,8 @@ int main(int argc, char** argv) {
       spec.capacity = {a.hello.node, a.hello.vcpus, a.hello.memory_mib, a.hello.gpus, a.hello.pus};
       spec.topology_xml = a.hello.topology_xml;
       spec.compute_environment = a.hello.compute_environment;
+      spec.host = a.hello.host;
+      spec.real_pus = a.hello.real_pus;
       spec.agent = &fabric->agent(a.rank);
       options.nodes.push_back(spec);
       spdlog::info("node {} joined (MPI rank {}): {} vCPUs, {} MiB, {} GPUs", a.hello.node, a.rank,
@@ -223,6 +225,8 @@ int main(int argc, char** argv) {
       pus.resize(static_cast<size_t>(node->vcpus));
     local.capacity = {node->hostname, node->vcpus, node->memory_mib, node->gpus, pus};
     local.topology_xml = node->topology_xml;
+    local.host = node->hostname;
+    local.real_pus = pus;
     options.nodes.push_back(local);
   }
   options.shim_path = self_dir() + "/helix-shim";

@@ -83,7 +83,7 @@ TEST(AgentMessages, EventsHelloAndSignalsRoundTrip) {
   ASSERT_EQ(recovered.events.size(), 2u);
   expect_same(recovered.events[1], full_event());
   auto hello = round_trip<HelloMessage>(
-      HelloMessage{"n2", 77, "gpu-ce", "<topology/>", 16, 64000, 2, {0, 2}});
+      HelloMessage{"n2", 77, "gpu-ce", "<topology/>", 16, 64000, 2, {0, 2}, "h2", {4, 6}});
   EXPECT_EQ(hello.node, "n2");
   EXPECT_EQ(hello.pid, 77);
   EXPECT_EQ(hello.compute_environment, "gpu-ce");
@@ -92,6 +92,8 @@ TEST(AgentMessages, EventsHelloAndSignalsRoundTrip) {
   EXPECT_EQ(hello.memory_mib, 64000);
   EXPECT_EQ(hello.gpus, 2);
   EXPECT_EQ(hello.pus, (std::vector<int>{0, 2}));
+  EXPECT_EQ(hello.host, "h2");
+  EXPECT_EQ(hello.real_pus, (std::vector<int>{4, 6}));
   for (auto kind : {SignalMessage::Kind::kTerminate, SignalMessage::Kind::kKill,
                     SignalMessage::Kind::kForget}) {
     auto sig = round_trip<SignalMessage>(SignalMessage{kind, "t.3"});
