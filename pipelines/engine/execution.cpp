@@ -1,0 +1,1396 @@
+#include "pipelines/engine/execution.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace helix::asl {
+namespace {
+
+enum class Phase {
+  kEnter,     // about to enter `state` with `input`
+  kTask,      // waiting for task_id
+  kWait,      // a Wait state until wake
+  kRetry,     // a retry interval until wake, then the state runs again
+  kChildren,  // Parallel branches or Map iterations running
+  kDone,      // finished; result in `output` (or `error` when failed)
+};
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::kEnter:
+      return "enter";
+    case Phase::kTask:
+      return "task";
+    case Phase::kWait:
+      return "wait";
+    case Phase::kRetry:
+      return "retry";
+    case Phase::kChildren:
+      return "children";
+    case Phase::kDone:
+      return "done";
+  }
+  return "enter";
+}
+
+Phase phase_from(const std::string& s) {
+  for (Phase p :
+       {Phase::kEnter, Phase::kTask, Phase::kWait, Phase::kRetry, Phase::kChildren, Phase::kDone})
+    if (s == phase_name(p)) return p;
+  return Phase::kEnter;
+}
+
+// One flow in progress: the top level, a Parallel branch or a Map iteration.
+// Invariant: a frame in kChildren has every id in `children` present in
+// Impl::frames; a child's `parent` names a frame in kChildren.
+struct Frame {
+  int id = 0;
+  int parent = -1;
+  int flow = 0;
+  const State* state = nullptr;
+  Phase phase = Phase::kEnter;
+  Json input;      // the state's raw input
+  Json effective;  // after InputPath / Parameters (the task's parameters, the Map's input)
+  int64_t last_event = 0;
+  TimePoint entered{};
+  TimePoint wake{};
+  std::string task_id, task_token;
+  std::optional<TimePoint> task_deadline, heartbeat_deadline;
+  std::vector<int> retry_counts;
+  Json variables = Json::object();
+  // Parallel / Map bookkeeping
+  std::vector<int> children;
+  Json results = Json::array();
+  Json items = Json::array();
+  size_t next_item = 0, finished_children = 0, failed_children = 0;
+  int max_concurrency = 0;
+  std::optional<double> tolerated_percentage;
+  std::optional<int64_t> tolerated_count;
+  int64_t index = -1;  // Map iteration index / Parallel branch index
+  // outcome
+  bool is_failed = false;
+  Json output;
+  AslError error;
+};
+
+Json frame_to_json(const Frame& f) {
+  Json j;
+  j["id"] = f.id;
+  j["parent"] = f.parent;
+  j["flow"] = f.flow;
+  j["state"] = f.state ? f.state->name : "";
+  j["phase"] = phase_name(f.phase);
+  j["input"] = f.input;
+  j["effective"] = f.effective;
+  j["last_event"] = f.last_event;
+  j["entered_us"] = to_epoch_us(f.entered);
+  j["wake_us"] = to_epoch_us(f.wake);
+  j["task_id"] = f.task_id;
+  j["task_token"] = f.task_token;
+  if (f.task_deadline) j["task_deadline_us"] = to_epoch_us(*f.task_deadline);
+  if (f.heartbeat_deadline) j["heartbeat_deadline_us"] = to_epoch_us(*f.heartbeat_deadline);
+  j["retry_counts"] = f.retry_counts;
+  j["variables"] = f.variables;
+  j["children"] = f.children;
+  j["results"] = f.results;
+  j["items"] = f.items;
+  j["next_item"] = f.next_item;
+  j["finished_children"] = f.finished_children;
+  j["failed_children"] = f.failed_children;
+  j["max_concurrency"] = f.max_concurrency;
+  if (f.tolerated_percentage) j["tolerated_percentage"] = *f.tolerated_percentage;
+  if (f.tolerated_count) j["tolerated_count"] = *f.tolerated_count;
+  j["index"] = f.index;
+  j["is_failed"] = f.is_failed;
+  j["output"] = f.output;
+  j["error"] = f.error.error;
+  if (f.error.cause) j["cause"] = *f.error.cause;
+  return j;
+}
+
+std::string camel(const std::string& type) {
+  std::string out = type;
+  if (!out.empty()) out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+bool error_matches(const std::vector<std::string>& names, const std::string& error, bool is_retry) {
+  for (const auto& n : names) {
+    if (n == error) return true;
+    if (n == "States.ALL") {
+      // States.Runtime and States.DataLimitExceeded are terminal: Retry never
+      // matches them through States.ALL (ASL spec, "Error names").
+      if (is_retry && (error == "States.Runtime" || error == "States.DataLimitExceeded")) continue;
+      return true;
+    }
+    if (n == "States.TaskFailed" && error != "States.Timeout" && error.rfind("States.", 0) != 0)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* execution_status_name(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kRunning:
+      return "RUNNING";
+    case ExecutionStatus::kSucceeded:
+      return "SUCCEEDED";
+    case ExecutionStatus::kFailed:
+      return "FAILED";
+    case ExecutionStatus::kTimedOut:
+      return "TIMED_OUT";
+    case ExecutionStatus::kAborted:
+      return "ABORTED";
+  }
+  return "RUNNING";
+}
+
+Json HistoryEvent::to_wire() const {
+  Json j;
+  j["id"] = id;
+  j["previousEventId"] = previous_event_id;
+  j["timestamp"] = static_cast<double>(to_epoch_us(timestamp)) / 1e6;
+  j["type"] = type;
+  if (!details.is_null()) {
+    Json d = details;
+    for (const char* payload : {"input", "output", "parameters"}) {
+      auto it = d.find(payload);
+      if (it != d.end() && !it->is_string()) *it = it->dump();
+      if (it != d.end()) d[std::string(payload) + "Details"] = Json{{"truncated", false}};
+    }
+    if (auto it = d.find("assignedVariables"); it != d.end()) {
+      for (auto& v : *it) v = v.dump();
+      d["assignedVariablesDetails"] = Json{{"truncated", false}};
+    }
+    std::string member;
+    if (type.size() > 12 && type.compare(type.size() - 12, 12, "StateEntered") == 0)
+      member = "stateEnteredEventDetails";
+    else if (type.size() > 11 && type.compare(type.size() - 11, 11, "StateExited") == 0)
+      member = "stateExitedEventDetails";
+    else
+      member = camel(type) + "EventDetails";
+    j[member] = std::move(d);
+  }
+  return j;
+}
+
+struct Execution::Impl {
+  std::shared_ptr<const StateMachine> machine;
+  ExecutionOptions options;
+  ExecutionContext context;
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  Json execution_input;
+  TimePoint start_time{};
+  std::optional<TimePoint> execution_deadline;
+  std::map<int, Frame> frames;
+  int next_frame_id = 0;
+  int64_t next_event_id = 1;
+  int64_t next_task_number = 1;
+  Json final_output;
+  std::optional<std::string> final_error, final_cause;
+
+  // per call
+  Effects* fx = nullptr;
+  TimePoint now{};
+  Rng* rng = nullptr;
+  std::deque<int> runnable;
+
+  // ---- events -----------------------------------------------------------
+
+  int64_t emit(Frame* frame, std::string type, Json details, std::optional<int64_t> previous = {}) {
+    int64_t id = next_event_id++;
+    int64_t prev = previous ? *previous : (frame ? frame->last_event : 0);
+    if (frame) frame->last_event = id;
+    if (options.is_recording_history)
+      fx->events.push_back(HistoryEvent{id, prev, now, std::move(type), std::move(details)});
+    return id;
+  }
+
+  // ---- scopes -----------------------------------------------------------
+
+  const Json* find_variable(const Frame* f, std::string_view name) const {
+    while (f) {
+      auto it = f->variables.find(name);
+      if (it != f->variables.end()) return &*it;
+      f = f->parent >= 0 ? &frames.at(f->parent) : nullptr;
+    }
+    return nullptr;
+  }
+
+  Json context_object(const Frame& f, const Json* map_item) const {
+    Json c;
+    c["Execution"] = {{"Id", context.execution_arn},
+                      {"Input", execution_input},
+                      {"Name", context.execution_name},
+                      {"RoleArn", context.role_arn},
+                      {"StartTime", format_iso8601(start_time)},
+                      {"RedriveCount", context.redrive_count}};
+    int retry = 0;
+    for (int r : f.retry_counts) retry += r;
+    c["State"] = {{"EnteredTime", format_iso8601(f.entered)},
+                  {"Name", f.state ? f.state->name : ""},
+                  {"RetryCount", retry}};
+    c["StateMachine"] = {{"Id", context.state_machine_arn}, {"Name", context.state_machine_name}};
+    if (!f.task_token.empty()) c["Task"] = {{"Token", f.task_token}};
+    if (map_item) c["Map"] = {{"Item", *map_item}};
+    return c;
+  }
+
+  // A Scope for evaluating in frame f over input. The returned object keeps
+  // pointers into its holder; both live for one evaluation.
+  struct ScopeHolder {
+    Scope scope;
+    std::optional<Json> context;
+  };
+
+  void fill_scope(ScopeHolder& h, const Frame& f, const Json* input,
+                  const Json* map_item = nullptr) {
+    h.scope.input = input;
+    h.scope.rng = rng;
+    h.scope.now = now;
+    const Frame* fp = &f;
+    h.scope.context = [this, &h, fp, map_item]() -> const Json& {
+      if (!h.context) h.context = context_object(*fp, map_item);
+      return *h.context;
+    };
+    h.scope.variable = [this, fp](std::string_view name) { return find_variable(fp, name); };
+    h.scope.each_variable = [this,
+                             fp](const std::function<void(const std::string&, const Json*)>& fn) {
+      const Frame* g = fp;
+      while (g) {
+        for (auto it = g->variables.begin(); it != g->variables.end(); ++it)
+          fn(it.key(), &it.value());
+        g = g->parent >= 0 ? &frames.at(g->parent) : nullptr;
+      }
+    };
+  }
+
+  // ---- data flow helpers ------------------------------------------------
+
+  AslResult<Json> apply_input_path(const State& st, const Frame& f) {
+    if (!st.input_path.is_present) return f.input;
+    if (st.input_path.is_null) return Json::object();
+    ScopeHolder h;
+    fill_scope(h, f, &f.input);
+    auto v = resolve_path(*st.input_path.path, h.scope);
+    if (!v)
+      return asl_fail("States.Runtime",
+                      "Invalid path '" + st.input_path.path->text() +
+                          "' : No results for path: " + st.input_path.path->text());
+    return std::move(*v);
+  }
+
+  AslResult<Json> apply_output_path(const State& st, const Frame& f, Json output) {
+    if (!st.output_path.is_present) return output;
+    if (st.output_path.is_null) return Json::object();
+    ScopeHolder h;
+    fill_scope(h, f, &output);
+    auto v = resolve_path(*st.output_path.path, h.scope);
+    if (!v)
+      return asl_fail("States.Runtime",
+                      "Invalid path '" + st.output_path.path->text() +
+                          "' : No results for path: " + st.output_path.path->text());
+    return std::move(*v);
+  }
+
+  AslResult<Json> apply_result_path(const OptionalPath& rp, const Json& raw_input, Json result) {
+    if (!rp.is_present) return result;
+    if (rp.is_null) return raw_input;
+    if (rp.path->segments().empty()) return result;
+    Json out = raw_input;
+    auto ok = rp.path->assign(out, std::move(result));
+    if (!ok) return tl::unexpected(ok.error());
+    return out;
+  }
+
+  // Evaluates an Assign template; the variables are written by the caller
+  // once every value is known (Assign values cannot see each other).
+  AslResult<Json> evaluate_assign(const Template& t, const Frame& f, const Json* input,
+                                  const Json* result, const Json* error_output) {
+    ScopeHolder h;
+    fill_scope(h, f, input);
+    h.scope.result = result;
+    h.scope.error_output = error_output;
+    return t.evaluate(h.scope);
+  }
+
+  void store_variables(Frame& f, const Json& assigned) {
+    if (!assigned.is_object()) return;
+    for (auto it = assigned.begin(); it != assigned.end(); ++it) f.variables[it.key()] = it.value();
+  }
+
+  Json entered_details(const State& st, const Json& input) {
+    if (!options.is_recording_history) return Json();
+    return Json{{"name", st.name}, {"input", input}};
+  }
+
+  // ---- state completion -------------------------------------------------
+
+  // The state produced `result` (Task output, Pass result, Map/Parallel array).
+  void finish(Frame& f, Json result) {
+    const State& st = *f.state;
+    Json output;
+    Json assigned;
+    bool has_assign = st.assign != nullptr;
+    if (!st.is_jsonata) {
+      if (st.result_selector) {
+        ScopeHolder h;
+        fill_scope(h, f, &result);
+        auto sel = st.result_selector->evaluate(h.scope);
+        if (!sel) return fail_state(f, sel.error());
+        result = std::move(*sel);
+      }
+      if (has_assign) {
+        const Json* assign_input = &result;
+        auto a = evaluate_assign(*st.assign, f, assign_input, nullptr, nullptr);
+        if (!a) return fail_state(f, a.error());
+        assigned = std::move(*a);
+      }
+      auto with_result = apply_result_path(st.result_path, f.input, std::move(result));
+      if (!with_result) return fail_state(f, with_result.error());
+      auto out = apply_output_path(st, f, std::move(*with_result));
+      if (!out) return fail_state(f, out.error());
+      output = std::move(*out);
+    } else {
+      if (has_assign) {
+        auto a = evaluate_assign(*st.assign, f, &f.input, &result, nullptr);
+        if (!a) return fail_state(f, a.error());
+        assigned = std::move(*a);
+      }
+      if (st.output) {
+        ScopeHolder h;
+        fill_scope(h, f, &f.input);
+        h.scope.result = &result;
+        auto o = st.output->evaluate(h.scope);
+        if (!o) return fail_state(f, o.error());
+        output = std::move(*o);
+      } else {
+        output = std::move(result);
+      }
+    }
+    if (has_assign) store_variables(f, assigned);
+    exit_state(f, std::move(output), has_assign ? &assigned : nullptr, st.next,
+               st.is_end || st.type == StateType::kSucceed);
+  }
+
+  void exit_state(Frame& f, Json output, const Json* assigned, const std::string& next,
+                  bool is_end) {
+    const State& st = *f.state;
+    if (options.is_recording_history) {
+      Json d{{"name", st.name}, {"output", output}};
+      if (assigned) d["assignedVariables"] = *assigned;
+      emit(&f, std::string(state_type_name(st.type)) + "StateExited", std::move(d));
+    } else {
+      emit(&f, {}, Json());
+    }
+    if (is_end) {
+      f.phase = Phase::kDone;
+      f.output = std::move(output);
+      return frame_done(f);
+    }
+    const State* nxt = machine->flows[static_cast<size_t>(f.flow)]->find(next);
+    f.state = nxt;
+    f.input = std::move(output);
+    f.phase = Phase::kEnter;
+    f.retry_counts.clear();
+  }
+
+  // An error raised while the state ran: Retry, then Catch, then the flow fails.
+  void fail_state(Frame& f, const AslError& err) {
+    const State& st = *f.state;
+    f.retry_counts.resize(st.retriers.size(), 0);
+    for (size_t i = 0; i < st.retriers.size(); ++i) {
+      const Retrier& r = st.retriers[i];
+      if (!error_matches(r.errors, err.error, true)) continue;
+      if (f.retry_counts[i] >= r.max_attempts) break;
+      // Worked example: IntervalSeconds 2, BackoffRate 3, third retry
+      // (count 2): 2 * 3^2 = 18 s, capped by MaxDelaySeconds; FULL jitter
+      // then draws uniformly from [0, 18).
+      double delay = r.interval_seconds * std::pow(r.backoff_rate, f.retry_counts[i]);
+      if (r.max_delay_seconds) delay = std::min(delay, *r.max_delay_seconds);
+      if (r.is_jitter_full && rng) {
+        double u = static_cast<double>(rng->next_u64() >> 11) / 9007199254740992.0;
+        delay *= u;
+      }
+      ++f.retry_counts[i];
+      f.phase = Phase::kRetry;
+      f.wake = now + Duration(static_cast<int64_t>(delay * 1e6));
+      return;
+    }
+    for (const Catcher& c : st.catchers) {
+      if (!error_matches(c.errors, err.error, false)) continue;
+      Json error_output{{"Error", err.error}};
+      if (err.cause) error_output["Cause"] = *err.cause;
+      Json output;
+      Json assigned;
+      if (!st.is_jsonata) {
+        if (c.assign) {
+          auto a = evaluate_assign(*c.assign, f, &error_output, nullptr, nullptr);
+          if (!a) return fail_frame(f, a.error());
+          assigned = std::move(*a);
+        }
+        OptionalPath rp;
+        rp.is_present = c.result_path.has_value() || c.is_result_path_null;
+        rp.is_null = c.is_result_path_null;
+        rp.path = c.result_path;
+        auto o = apply_result_path(rp, f.input, error_output);
+        if (!o) return fail_frame(f, o.error());
+        output = std::move(*o);
+      } else {
+        if (c.assign) {
+          auto a = evaluate_assign(*c.assign, f, &f.input, nullptr, &error_output);
+          if (!a) return fail_frame(f, a.error());
+          assigned = std::move(*a);
+        }
+        if (c.output) {
+          ScopeHolder h;
+          fill_scope(h, f, &f.input);
+          h.scope.error_output = &error_output;
+          auto o = c.output->evaluate(h.scope);
+          if (!o) return fail_frame(f, o.error());
+          output = std::move(*o);
+        } else {
+          output = error_output;
+        }
+      }
+      if (c.assign) store_variables(f, assigned);
+      return exit_state(f, std::move(output), c.assign ? &assigned : nullptr, c.next, false);
+    }
+    fail_frame(f, err);
+  }
+
+  void fail_frame(Frame& f, const AslError& err) {
+    f.phase = Phase::kDone;
+    f.is_failed = true;
+    f.error = err;
+    frame_done(f);
+  }
+
+  // ---- frame completion and children --------------------------------------
+
+  void frame_done(Frame& f) {
+    if (f.parent < 0) {
+      if (f.is_failed) {
+        Json d{{"error", f.error.error}};
+        if (f.error.cause) d["cause"] = *f.error.cause;
+        emit(&f, "ExecutionFailed", options.is_recording_history ? d : Json());
+        status = ExecutionStatus::kFailed;
+        final_error = f.error.error;
+        final_cause = f.error.cause;
+      } else {
+        emit(&f, "ExecutionSucceeded",
+             options.is_recording_history ? Json{{"output", f.output}} : Json());
+        status = ExecutionStatus::kSucceeded;
+        final_output = f.output;
+      }
+      return;
+    }
+    Frame& parent = frames.at(f.parent);
+    const State& pst = *parent.state;
+    bool is_map = pst.type == StateType::kMap;
+    int id = f.id;
+    size_t slot = static_cast<size_t>(f.index);
+    parent.last_event = std::max(parent.last_event, f.last_event);
+    if (f.is_failed) {
+      AslError err = f.error;
+      parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), id),
+                            parent.children.end());
+      if (is_map) {
+        emit(&parent, "MapIterationFailed",
+             options.is_recording_history ? Json{{"name", pst.name}, {"index", slot}} : Json());
+        ++parent.failed_children;
+        ++parent.finished_children;
+        Json error_output{{"Error", err.error}};
+        if (err.cause) error_output["Cause"] = *err.cause;
+        parent.results[slot] = error_output;
+        frames.erase(id);
+        bool tolerated = false;
+        size_t total = parent.items.size();
+        if (parent.tolerated_count &&
+            static_cast<int64_t>(parent.failed_children) <= *parent.tolerated_count)
+          tolerated = true;
+        if (parent.tolerated_percentage && total > 0 &&
+            100.0 * static_cast<double>(parent.failed_children) / static_cast<double>(total) <=
+                *parent.tolerated_percentage)
+          tolerated = true;
+        if (tolerated) return map_progress(parent);
+        if (parent.tolerated_count || parent.tolerated_percentage)
+          err = AslError{"States.ExceedToleratedFailureThreshold",
+                         "The specified tolerated failure threshold was exceeded"};
+      } else {
+        frames.erase(id);
+      }
+      abort_children(parent);
+      emit(&parent, is_map ? "MapStateFailed" : "ParallelStateFailed", Json());
+      parent.phase = Phase::kEnter;  // placeholder until fail_state decides
+      fail_state(parent, err);
+      if (parent.phase == Phase::kRetry || parent.phase == Phase::kEnter) {
+        if (parent.phase == Phase::kEnter) runnable.push_back(parent.id);
+      }
+      return;
+    }
+    parent.results[slot] = std::move(f.output);
+    if (is_map)
+      emit(&parent, "MapIterationSucceeded",
+           options.is_recording_history ? Json{{"name", pst.name}, {"index", slot}} : Json());
+    parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), id),
+                          parent.children.end());
+    frames.erase(id);
+    ++parent.finished_children;
+    if (is_map) return map_progress(parent);
+    if (parent.children.empty()) {
+      emit(&parent, "ParallelStateSucceeded", Json());
+      Json results = std::move(parent.results);
+      parent.results = Json::array();
+      finish(parent, std::move(results));
+      if (parent.phase == Phase::kEnter) runnable.push_back(parent.id);
+    }
+  }
+
+  void abort_children(Frame& parent) {
+    for (int child_id : parent.children) {
+      auto it = frames.find(child_id);
+      if (it == frames.end()) continue;
+      abort_frame(it->second);
+      if (parent.state->type == StateType::kMap)
+        emit(&parent, "MapIterationAborted",
+             options.is_recording_history
+                 ? Json{{"name", parent.state->name}, {"index", it->second.index}}
+                 : Json());
+      frames.erase(child_id);
+    }
+    parent.children.clear();
+  }
+
+  void abort_frame(Frame& f) {
+    for (int child_id : f.children) {
+      auto it = frames.find(child_id);
+      if (it == frames.end()) continue;
+      abort_frame(it->second);
+      frames.erase(child_id);
+    }
+    f.children.clear();
+    if (!f.state) return;
+    if (f.phase == Phase::kTask) {
+      fx->cancelled_tasks.push_back(f.task_id);
+      emit(&f, "TaskStateAborted", Json());
+    } else if (f.phase == Phase::kWait) {
+      emit(&f, "WaitStateAborted", Json());
+    } else if (f.phase == Phase::kChildren) {
+      emit(&f, f.state->type == StateType::kMap ? "MapStateAborted" : "ParallelStateAborted",
+           Json());
+    }
+    f.phase = Phase::kDone;
+  }
+
+  int new_frame(int parent, int flow, Json input, int64_t index, int64_t last_event) {
+    Frame f;
+    f.id = next_frame_id++;
+    f.parent = parent;
+    f.flow = flow;
+    const Flow& fl = *machine->flows[static_cast<size_t>(flow)];
+    f.state = fl.find(fl.start_at);
+    f.input = std::move(input);
+    f.index = index;
+    f.last_event = last_event;
+    int id = f.id;
+    frames.emplace(id, std::move(f));
+    return id;
+  }
+
+  // Starts iterations while below MaxConcurrency; finishes the Map when all are done.
+  void map_progress(Frame& m) {
+    const State& st = *m.state;
+    size_t total = m.items.size();
+    size_t limit = m.max_concurrency > 0 ? static_cast<size_t>(m.max_concurrency) : total;
+    while (m.next_item < total && m.children.size() < limit) {
+      size_t i = m.next_item++;
+      Json item_input;
+      if (st.item_selector) {
+        Json map_item{{"Index", i}, {"Value", m.items[i]}};
+        ScopeHolder h;
+        fill_scope(h, m, &m.effective, &map_item);
+        auto v = st.item_selector->evaluate(h.scope);
+        if (!v) {
+          abort_children(m);
+          emit(&m, "MapStateFailed", Json());
+          fail_state(m, v.error());
+          if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+          return;
+        }
+        item_input = std::move(*v);
+      } else {
+        item_input = m.items[i];
+      }
+      emit(&m, "MapIterationStarted",
+           options.is_recording_history ? Json{{"name", st.name}, {"index", i}} : Json());
+      int child = new_frame(m.id, st.processor, std::move(item_input), static_cast<int64_t>(i),
+                            m.last_event);
+      m.children.push_back(child);
+      runnable.push_back(child);
+    }
+    if (m.finished_children == total && m.children.empty()) {
+      emit(&m, "MapStateSucceeded", Json());
+      Json results = std::move(m.results);
+      m.results = Json::array();
+      finish(m, std::move(results));
+      if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+    }
+  }
+
+  // ---- running states -------------------------------------------------------
+
+  void run_frame(int id) {
+    while (status == ExecutionStatus::kRunning) {
+      auto it = frames.find(id);
+      if (it == frames.end()) return;
+      Frame& f = it->second;
+      if (f.phase != Phase::kEnter) return;
+      enter_state(f);
+    }
+  }
+
+  void enter_state(Frame& f) {
+    const State& st = *f.state;
+    f.entered = now;
+    f.retry_counts.assign(st.retriers.size(), 0);
+    f.task_token.clear();
+    if (options.is_recording_history) {
+      emit(&f, std::string(state_type_name(st.type)) + "StateEntered",
+           entered_details(st, f.input));
+    } else {
+      emit(&f, {}, Json());
+    }
+    if (options.payload_limit_bytes && st.type == StateType::kTask) {
+      // Payload size is checked where data crosses the boundary (tasks).
+    }
+    execute(f);
+  }
+
+  // Runs the state's work from its effective input (again after a retry).
+  void execute(Frame& f) {
+    const State& st = *f.state;
+    ScopeHolder h;
+    Json effective;
+    if (!st.is_jsonata) {
+      auto in = apply_input_path(st, f);
+      if (!in) return fail_state(f, in.error());
+      effective = std::move(*in);
+    } else {
+      effective = f.input;
+    }
+    switch (st.type) {
+      case StateType::kPass: {
+        if (st.is_jsonata) return finish(f, st.output ? Json(f.input) : Json(f.input));
+        if (st.parameters) {
+          fill_scope(h, f, &effective);
+          auto p = st.parameters->evaluate(h.scope);
+          if (!p) return fail_state(f, p.error());
+          effective = std::move(*p);
+        }
+        if (st.result) return finish(f, *st.result);
+        return finish(f, std::move(effective));
+      }
+      case StateType::kSucceed: {
+        if (st.is_jsonata && st.output) return finish(f, std::move(effective));
+        auto out = apply_output_path(st, f, std::move(effective));
+        if (!out) return fail_state(f, out.error());
+        return exit_state(f, std::move(*out), nullptr, "", true);
+      }
+      case StateType::kFail:
+        return run_fail(f, effective);
+      case StateType::kChoice:
+        return run_choice(f, std::move(effective));
+      case StateType::kWait:
+        return run_wait(f, std::move(effective));
+      case StateType::kTask:
+        return run_task(f, std::move(effective));
+      case StateType::kParallel:
+      case StateType::kMap:
+        return run_children(f, std::move(effective));
+    }
+  }
+
+  void run_fail(Frame& f, const Json& effective) {
+    const State& st = *f.state;
+    AslError err;
+    ScopeHolder h;
+    fill_scope(h, f, &effective);
+    auto text_of = [&](const std::optional<std::string>& literal,
+                       const std::optional<JsonPath>& path, const std::shared_ptr<Template>& t,
+                       const char* field, std::optional<std::string>& out) -> AslResult<void> {
+      if (literal) out = literal;
+      if (path) {
+        auto v = resolve_path(*path, h.scope);
+        if (!v || !v->is_string())
+          return asl_fail("States.Runtime", std::string("The ") + field + "Path '" + path->text() +
+                                                "' did not resolve to a string");
+        out = v->get<std::string>();
+      }
+      if (t) {
+        auto v = t->evaluate(h.scope);
+        if (!v) return tl::unexpected(v.error());
+        if (!v->is_string())
+          return asl_fail("States.QueryEvaluationError",
+                          std::string("The ") + field + " must evaluate to a string");
+        out = v->get<std::string>();
+      }
+      return {};
+    };
+    std::optional<std::string> error, cause;
+    auto e1 = text_of(st.error, st.error_path, st.error_template, "Error", error);
+    if (!e1) return fail_frame(f, e1.error());
+    auto e2 = text_of(st.cause, st.cause_path, st.cause_template, "Cause", cause);
+    if (!e2) return fail_frame(f, e2.error());
+    err.error = error.value_or("");
+    err.cause = cause;
+    f.phase = Phase::kDone;
+    f.is_failed = true;
+    f.error = err;
+    frame_done(f);
+  }
+
+  void run_choice(Frame& f, Json effective) {
+    const State& st = *f.state;
+    ScopeHolder h;
+    fill_scope(h, f, &effective);
+    const ChoiceRule* chosen = nullptr;
+    for (const auto& rule : st.choices) {
+      auto r = test_choice_rule(rule, h.scope);
+      if (!r) return fail_state(f, r.error());
+      if (*r) {
+        chosen = &rule;
+        break;
+      }
+    }
+    std::string next;
+    if (chosen) {
+      next = chosen->next;
+    } else if (!st.default_next.empty()) {
+      next = st.default_next;
+    } else {
+      return fail_state(
+          f, AslError{"States.NoChoiceMatched", "No Matches! in choice state '" + st.name + "'"});
+    }
+    Json assigned;
+    bool has_assign = false;
+    const std::shared_ptr<Template>& assign = chosen && chosen->assign ? chosen->assign : st.assign;
+    if (assign) {
+      auto a = evaluate_assign(*assign, f, &effective, nullptr, nullptr);
+      if (!a) return fail_state(f, a.error());
+      assigned = std::move(*a);
+      has_assign = true;
+    }
+    Json output;
+    if (st.is_jsonata) {
+      const std::shared_ptr<Template>& out_t =
+          chosen && chosen->output ? chosen->output : st.output;
+      if (out_t) {
+        auto o = out_t->evaluate(h.scope);
+        if (!o) return fail_state(f, o.error());
+        output = std::move(*o);
+      } else {
+        output = std::move(effective);
+      }
+    } else {
+      auto o = apply_output_path(st, f, std::move(effective));
+      if (!o) return fail_state(f, o.error());
+      output = std::move(*o);
+    }
+    if (has_assign) store_variables(f, assigned);
+    exit_state(f, std::move(output), has_assign ? &assigned : nullptr, next, false);
+  }
+
+  void run_wait(Frame& f, Json effective) {
+    const State& st = *f.state;
+    ScopeHolder h;
+    fill_scope(h, f, &effective);
+    std::optional<TimePoint> until;
+    auto seconds_value = [&](const Json& v) -> AslResult<TimePoint> {
+      if (!v.is_number() || v.get<double>() < 0)
+        return asl_fail("States.Runtime",
+                        "The Wait seconds value " + v.dump() + " is not a non-negative number");
+      return now + Duration(static_cast<int64_t>(v.get<double>() * 1e6));
+    };
+    auto timestamp_value = [&](const Json& v) -> AslResult<TimePoint> {
+      auto us = v.is_string() ? parse_timestamp_us(v.get<std::string>()) : std::nullopt;
+      if (!us)
+        return asl_fail("States.Runtime",
+                        "The Wait timestamp " + v.dump() + " is not an RFC3339 timestamp");
+      return from_epoch_us(*us);
+    };
+    AslResult<TimePoint> r = now;
+    if (st.wait_seconds) {
+      r = seconds_value(Json(*st.wait_seconds));
+    } else if (st.wait_timestamp) {
+      r = timestamp_value(Json(*st.wait_timestamp));
+    } else if (st.wait_seconds_path || st.wait_timestamp_path) {
+      const JsonPath& p = st.wait_seconds_path ? *st.wait_seconds_path : *st.wait_timestamp_path;
+      auto v = resolve_path(p, h.scope);
+      if (!v)
+        r = asl_fail("States.Runtime", "Invalid path '" + p.text() + "' : No results for path");
+      else
+        r = st.wait_seconds_path ? seconds_value(*v) : timestamp_value(*v);
+    } else if (st.wait_seconds_template || st.wait_timestamp_template) {
+      auto v = (st.wait_seconds_template ? st.wait_seconds_template : st.wait_timestamp_template)
+                   ->evaluate(h.scope);
+      if (!v)
+        r = tl::unexpected(v.error());
+      else
+        r = st.wait_seconds_template ? seconds_value(*v) : timestamp_value(*v);
+    }
+    if (!r) return fail_state(f, r.error());
+    f.effective = std::move(effective);
+    f.wake = *r;
+    f.phase = Phase::kWait;
+    if (f.wake <= now) return wait_over(f);
+  }
+
+  void wait_over(Frame& f) {
+    const State& st = *f.state;
+    Json effective = std::move(f.effective);
+    f.effective = Json();
+    if (st.is_jsonata) {
+      if (st.output || st.assign) return finish(f, std::move(effective));
+      return exit_state(f, std::move(effective), nullptr, st.next, st.is_end);
+    }
+    if (st.assign) {
+      auto a = evaluate_assign(*st.assign, f, &effective, nullptr, nullptr);
+      if (!a) return fail_state(f, a.error());
+      auto o = apply_output_path(st, f, std::move(effective));
+      if (!o) return fail_state(f, o.error());
+      store_variables(f, *a);
+      return exit_state(f, std::move(*o), &*a, st.next, st.is_end);
+    }
+    auto o = apply_output_path(st, f, std::move(effective));
+    if (!o) return fail_state(f, o.error());
+    exit_state(f, std::move(*o), nullptr, st.next, st.is_end);
+  }
+
+  void run_task(Frame& f, Json effective) {
+    const State& st = *f.state;
+    f.task_id = "task-" + std::to_string(next_task_number++);
+    f.task_token = rng ? make_uuid(*rng) : f.task_id;
+    ScopeHolder h;
+    fill_scope(h, f, &effective);
+    Json parameters = effective;
+    if (st.parameters) {
+      auto p = st.parameters->evaluate(h.scope);
+      if (!p) return fail_state(f, p.error());
+      parameters = std::move(*p);
+    }
+    auto seconds = [&](const std::optional<double>& literal, const std::optional<JsonPath>& path,
+                       const std::shared_ptr<Template>& t) -> AslResult<std::optional<double>> {
+      if (literal) return literal;
+      if (path) {
+        auto v = resolve_path(*path, h.scope);
+        if (!v || !v->is_number() || v->get<double>() <= 0)
+          return asl_fail("States.Runtime",
+                          "The path '" + path->text() + "' must resolve to a positive number");
+        return std::optional<double>(v->get<double>());
+      }
+      if (t) {
+        auto v = t->evaluate(h.scope);
+        if (!v) return tl::unexpected(v.error());
+        if (!v->is_number() || v->get<double>() <= 0)
+          return asl_fail("States.QueryEvaluationError", "the value must be a positive number");
+        return std::optional<double>(v->get<double>());
+      }
+      return std::optional<double>();
+    };
+    auto timeout = seconds(st.timeout_seconds, st.timeout_seconds_path, st.timeout_template);
+    if (!timeout) return fail_state(f, timeout.error());
+    auto heartbeat =
+        seconds(st.heartbeat_seconds, st.heartbeat_seconds_path, st.heartbeat_template);
+    if (!heartbeat) return fail_state(f, heartbeat.error());
+    TaskRequest req;
+    req.task_id = f.task_id;
+    req.state_name = st.name;
+    req.resource = st.resource;
+    req.parameters = parameters;
+    req.timeout_seconds = *timeout;
+    req.heartbeat_seconds = *heartbeat;
+    req.is_sync = st.resource.find(".sync") != std::string::npos;
+    req.is_wait_for_task_token = st.resource.find(".waitForTaskToken") != std::string::npos;
+    req.task_token = f.task_token;
+    f.task_deadline.reset();
+    f.heartbeat_deadline.reset();
+    if (*timeout) f.task_deadline = now + Duration(static_cast<int64_t>(**timeout * 1e6));
+    if (*heartbeat) f.heartbeat_deadline = now + Duration(static_cast<int64_t>(**heartbeat * 1e6));
+    f.phase = Phase::kTask;
+    if (options.is_recording_history) {
+      Json d{{"resourceType", resource_type(st.resource)},
+             {"resource", resource_action(st.resource)},
+             {"region", "us-east-1"},
+             {"parameters", parameters}};
+      if (*timeout) d["timeoutInSeconds"] = **timeout;
+      if (*heartbeat) d["heartbeatInSeconds"] = **heartbeat;
+      emit(&f, "TaskScheduled", std::move(d));
+      emit(&f, "TaskStarted",
+           Json{{"resourceType", resource_type(st.resource)},
+                {"resource", resource_action(st.resource)}});
+    } else {
+      emit(&f, {}, Json());
+    }
+    fx->tasks.push_back(std::move(req));
+  }
+
+  static std::string resource_type(const std::string& arn) {
+    // arn:aws:states:::batch:submitJob.sync -> batch
+    auto pos = arn.find(":::");
+    if (pos == std::string::npos) return "lambda";
+    auto rest = arn.substr(pos + 3);
+    return rest.substr(0, rest.find(':'));
+  }
+  static std::string resource_action(const std::string& arn) {
+    auto pos = arn.find(":::");
+    if (pos == std::string::npos) return arn;
+    auto rest = arn.substr(pos + 3);
+    auto colon = rest.find(':');
+    return colon == std::string::npos ? rest : rest.substr(colon + 1);
+  }
+
+  void task_done(Frame& f, Json output) {
+    if (options.is_recording_history)
+      emit(&f, "TaskSucceeded",
+           Json{{"resourceType", resource_type(f.state->resource)},
+                {"resource", resource_action(f.state->resource)},
+                {"output", output}});
+    f.task_id.clear();
+    f.phase = Phase::kEnter;  // finish() moves it on
+    finish(f, std::move(output));
+    if (f.phase == Phase::kEnter || f.phase == Phase::kDone) runnable.push_back(f.id);
+  }
+
+  void task_error(Frame& f, AslError err, const char* event) {
+    Json d{{"resourceType", resource_type(f.state->resource)},
+           {"resource", resource_action(f.state->resource)},
+           {"error", err.error}};
+    if (err.cause) d["cause"] = *err.cause;
+    emit(&f, event, options.is_recording_history ? d : Json());
+    f.task_id.clear();
+    f.phase = Phase::kEnter;
+    fail_state(f, err);
+    if (f.phase == Phase::kEnter) runnable.push_back(f.id);
+  }
+
+  void run_children(Frame& f, Json effective) {
+    const State& st = *f.state;
+    ScopeHolder h;
+    fill_scope(h, f, &effective);
+    f.children.clear();
+    f.finished_children = 0;
+    f.failed_children = 0;
+    f.next_item = 0;
+    if (st.type == StateType::kParallel) {
+      if (!st.is_jsonata && st.parameters) {
+        auto p = st.parameters->evaluate(h.scope);
+        if (!p) return fail_state(f, p.error());
+        effective = std::move(*p);
+      } else if (st.is_jsonata && st.parameters) {
+        auto p = st.parameters->evaluate(h.scope);
+        if (!p) return fail_state(f, p.error());
+        effective = std::move(*p);
+      }
+      emit(&f, "ParallelStateStarted", Json());
+      f.results = Json::array();
+      for (size_t i = 0; i < st.branches.size(); ++i) f.results.push_back(nullptr);
+      f.phase = Phase::kChildren;
+      f.effective = effective;
+      for (size_t i = 0; i < st.branches.size(); ++i) {
+        int child =
+            new_frame(f.id, st.branches[i], effective, static_cast<int64_t>(i), f.last_event);
+        f.children.push_back(child);
+        runnable.push_back(child);
+      }
+      if (st.branches.empty()) {
+        emit(&f, "ParallelStateSucceeded", Json());
+        finish(f, Json::array());
+      }
+      return;
+    }
+    // Map
+    Json items;
+    if (st.is_jsonata && st.items) {
+      auto v = st.items->evaluate(h.scope);
+      if (!v) return fail_state(f, v.error());
+      items = std::move(*v);
+    } else if (st.items_path) {
+      auto v = resolve_path(*st.items_path, h.scope);
+      if (!v)
+        return fail_state(f, AslError{"States.Runtime", "Invalid path '" + st.items_path->text() +
+                                                            "' : No results for path"});
+      items = std::move(*v);
+    } else {
+      items = effective;
+    }
+    if (!items.is_array())
+      return fail_state(
+          f, AslError{"States.Runtime", "Map state input must be an array, got " + items.dump()});
+    if (st.item_batcher && st.item_batcher->is_object()) {
+      size_t per = st.item_batcher->value("MaxItemsPerBatch", static_cast<size_t>(0));
+      if (per == 0) per = items.size() ? items.size() : 1;
+      Json batch_input = st.item_batcher->value("BatchInput", Json());
+      Json batches = Json::array();
+      for (size_t i = 0; i < items.size(); i += per) {
+        Json b{{"Items", Json::array()}};
+        if (!batch_input.is_null()) b["BatchInput"] = batch_input;
+        for (size_t k = i; k < std::min(items.size(), i + per); ++k) b["Items"].push_back(items[k]);
+        batches.push_back(std::move(b));
+      }
+      items = std::move(batches);
+    }
+    f.max_concurrency = st.max_concurrency;
+    if (st.max_concurrency_path) {
+      auto v = resolve_path(*st.max_concurrency_path, h.scope);
+      if (!v || !v->is_number_integer() || v->get<int64_t>() < 0)
+        return fail_state(f,
+                          AslError{"States.Runtime",
+                                   "The MaxConcurrencyPath field refers to a value that is not a "
+                                   "non-negative integer"});
+      f.max_concurrency = static_cast<int>(v->get<int64_t>());
+    }
+    f.tolerated_count.reset();
+    f.tolerated_percentage.reset();
+    if (st.tolerated_failure_count) f.tolerated_count = *st.tolerated_failure_count;
+    if (st.tolerated_failure_percentage) f.tolerated_percentage = *st.tolerated_failure_percentage;
+    if (st.tolerated_failure_count_path) {
+      auto v = resolve_path(*st.tolerated_failure_count_path, h.scope);
+      if (!v || !v->is_number_integer() || v->get<int64_t>() < 0)
+        return fail_state(f, AslError{"States.Runtime",
+                                      "ToleratedFailureCountPath must resolve to a non-negative "
+                                      "integer"});
+      f.tolerated_count = v->get<int64_t>();
+    }
+    if (st.tolerated_failure_percentage_path) {
+      auto v = resolve_path(*st.tolerated_failure_percentage_path, h.scope);
+      if (!v || !v->is_number() || v->get<double>() < 0 || v->get<double>() > 100)
+        return fail_state(f, AslError{"States.Runtime",
+                                      "ToleratedFailurePercentagePath must resolve to a number "
+                                      "between 0 and 100"});
+      f.tolerated_percentage = v->get<double>();
+    }
+    f.effective = std::move(effective);
+    f.items = std::move(items);
+    f.results = Json::array();
+    for (size_t i = 0; i < f.items.size(); ++i) f.results.push_back(nullptr);
+    emit(&f, "MapStateStarted",
+         options.is_recording_history ? Json{{"length", f.items.size()}} : Json());
+    f.phase = Phase::kChildren;
+    map_progress(f);
+  }
+
+  // ---- driving ----------------------------------------------------------------
+
+  void drain() {
+    while (!runnable.empty() && status == ExecutionStatus::kRunning) {
+      int id = runnable.front();
+      runnable.pop_front();
+      run_frame(id);
+    }
+    runnable.clear();
+  }
+
+  std::optional<TimePoint> earliest_wake() const {
+    if (status != ExecutionStatus::kRunning) return std::nullopt;
+    std::optional<TimePoint> best = execution_deadline;
+    auto consider = [&](TimePoint t) {
+      if (!best || t < *best) best = t;
+    };
+    for (const auto& [id, f] : frames) {
+      if (f.phase == Phase::kWait || f.phase == Phase::kRetry) consider(f.wake);
+      if (f.phase == Phase::kTask) {
+        if (f.task_deadline) consider(*f.task_deadline);
+        if (f.heartbeat_deadline) consider(*f.heartbeat_deadline);
+      }
+    }
+    return best;
+  }
+
+  Effects begin(TimePoint t, Rng& r) {
+    now = t;
+    rng = &r;
+    return Effects{};
+  }
+
+  Effects end(Effects& out) {
+    drain();
+    // Finished frames leave the table except the top one (kept for its outcome).
+    for (auto it = frames.begin(); it != frames.end();) {
+      if (it->second.phase == Phase::kDone && it->second.parent >= 0)
+        it = frames.erase(it);
+      else
+        ++it;
+    }
+    out.status = status;
+    out.next_wake = earliest_wake();
+    if (status == ExecutionStatus::kSucceeded) out.output = final_output;
+    if (status == ExecutionStatus::kFailed || status == ExecutionStatus::kAborted ||
+        status == ExecutionStatus::kTimedOut) {
+      out.error = final_error;
+      out.cause = final_cause;
+    }
+    fx = nullptr;
+    rng = nullptr;
+    return std::move(out);
+  }
+
+  Frame* frame_of_task(const std::string& task_id) {
+    for (auto& [id, f] : frames)
+      if (f.phase == Phase::kTask && f.task_id == task_id) return &f;
+    return nullptr;
+  }
+
+  void terminate(ExecutionStatus s, const char* type, std::optional<std::string> error,
+                 std::optional<std::string> cause) {
+    for (auto& [id, f] : frames)
+      if (f.phase == Phase::kTask) fx->cancelled_tasks.push_back(f.task_id);
+    Json d = Json::object();
+    if (error) d["error"] = *error;
+    if (cause) d["cause"] = *cause;
+    emit(nullptr, type, options.is_recording_history ? d : Json(), 0);
+    status = s;
+    final_error = error;
+    final_cause = cause;
+  }
+};
+
+Execution::Execution(std::shared_ptr<const StateMachine> machine, ExecutionOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->machine = std::move(machine);
+  impl_->options = options;
+}
+Execution::~Execution() = default;
+Execution::Execution(Execution&&) noexcept = default;
+Execution& Execution::operator=(Execution&&) noexcept = default;
+
+Effects Execution::start(Json input, ExecutionContext context, TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  m.context = std::move(context);
+  m.start_time = now;
+  if (m.machine->timeout_seconds)
+    m.execution_deadline = now + Duration(static_cast<int64_t>(*m.machine->timeout_seconds * 1e6));
+  m.execution_input = input;
+  if (m.options.is_recording_history)
+    m.emit(nullptr, "ExecutionStarted", Json{{"input", input}, {"roleArn", m.context.role_arn}}, 0);
+  else
+    m.emit(nullptr, {}, Json(), 0);
+  int top = m.new_frame(-1, 0, std::move(input), -1, 0);
+  m.runnable.push_back(top);
+  return m.end(out);
+}
+
+Effects Execution::task_succeeded(const std::string& task_id, Json output, TimePoint now,
+                                  Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning) {
+    if (Frame* f = m.frame_of_task(task_id)) {
+      if (m.options.payload_limit_bytes && output.dump().size() > m.options.payload_limit_bytes)
+        m.task_error(*f,
+                     AslError{"States.DataLimitExceeded",
+                              "The state/task '" + f->state->name +
+                                  "' returned a result with a size exceeding the maximum number "
+                                  "of bytes service limit."},
+                     "TaskFailed");
+      else
+        m.task_done(*f, std::move(output));
+    }
+  }
+  return m.end(out);
+}
+
+Effects Execution::task_failed(const std::string& task_id, std::string error, std::string cause,
+                               TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning)
+    if (Frame* f = m.frame_of_task(task_id))
+      m.task_error(*f, AslError{std::move(error), std::move(cause)}, "TaskFailed");
+  return m.end(out);
+}
+
+Effects Execution::task_heartbeat(const std::string& task_id, TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning)
+    if (Frame* f = m.frame_of_task(task_id))
+      if (f->heartbeat_deadline) {
+        double hb = 0;
+        if (f->state->heartbeat_seconds) hb = *f->state->heartbeat_seconds;
+        if (hb <= 0 && f->task_deadline) hb = 0;
+        // Heartbeat period as resolved at scheduling: deadline - last reset.
+        if (hb > 0) f->heartbeat_deadline = now + Duration(static_cast<int64_t>(hb * 1e6));
+      }
+  return m.end(out);
+}
+
+Effects Execution::timer_fired(TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status != ExecutionStatus::kRunning) return m.end(out);
+  if (m.execution_deadline && *m.execution_deadline <= now) {
+    m.terminate(ExecutionStatus::kTimedOut, "ExecutionTimedOut", std::string("States.Timeout"),
+                std::nullopt);
+    return m.end(out);
+  }
+  std::vector<int> due;
+  for (auto& [id, f] : m.frames) {
+    bool is_due =
+        ((f.phase == Phase::kWait || f.phase == Phase::kRetry) && f.wake <= now) ||
+        (f.phase == Phase::kTask && ((f.task_deadline && *f.task_deadline <= now) ||
+                                     (f.heartbeat_deadline && *f.heartbeat_deadline <= now)));
+    if (is_due) due.push_back(id);
+  }
+  for (int id : due) {
+    auto it = m.frames.find(id);
+    if (it == m.frames.end() || m.status != ExecutionStatus::kRunning) continue;
+    Frame& f = it->second;
+    if (f.phase == Phase::kWait) {
+      m.wait_over(f);
+      if (f.phase == Phase::kEnter) m.runnable.push_back(id);
+    } else if (f.phase == Phase::kRetry) {
+      f.phase = Phase::kEnter;
+      m.execute(f);
+      auto again = m.frames.find(id);
+      if (again != m.frames.end() && again->second.phase == Phase::kEnter) m.runnable.push_back(id);
+    } else if (f.phase == Phase::kTask) {
+      bool heartbeat = f.heartbeat_deadline && *f.heartbeat_deadline <= now &&
+                       !(f.task_deadline && *f.task_deadline <= now);
+      out.cancelled_tasks.push_back(f.task_id);
+      m.task_error(f,
+                   AslError{"States.Timeout",
+                            heartbeat ? std::optional<std::string>("The task heartbeat timed out")
+                                      : std::nullopt},
+                   "TaskTimedOut");
+    }
+    m.drain();
+  }
+  return m.end(out);
+}
+
+Effects Execution::stop(std::optional<std::string> error, std::optional<std::string> cause,
+                        TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning)
+    m.terminate(ExecutionStatus::kAborted, "ExecutionAborted", std::move(error), std::move(cause));
+  return m.end(out);
+}
+
+ExecutionStatus Execution::status() const { return impl_->status; }
+std::optional<TimePoint> Execution::next_wake() const { return impl_->earliest_wake(); }
+
+Json Execution::to_json() const {
+  const Impl& m = *impl_;
+  Json j;
+  j["format"] = 1;
+  j["status"] = execution_status_name(m.status);
+  j["context"] = {{"execution_arn", m.context.execution_arn},
+                  {"execution_name", m.context.execution_name},
+                  {"state_machine_arn", m.context.state_machine_arn},
+                  {"state_machine_name", m.context.state_machine_name},
+                  {"role_arn", m.context.role_arn},
+                  {"redrive_count", m.context.redrive_count}};
+  j["input"] = m.execution_input;
+  j["start_us"] = to_epoch_us(m.start_time);
+  if (m.execution_deadline) j["deadline_us"] = to_epoch_us(*m.execution_deadline);
+  j["next_frame_id"] = m.next_frame_id;
+  j["next_event_id"] = m.next_event_id;
+  j["next_task_number"] = m.next_task_number;
+  j["output"] = m.final_output;
+  if (m.final_error) j["error"] = *m.final_error;
+  if (m.final_cause) j["cause"] = *m.final_cause;
+  Json frames = Json::array();
+  for (const auto& [id, f] : m.frames) frames.push_back(frame_to_json(f));
+  j["frames"] = std::move(frames);
+  return j;
+}
+
+Result<Execution> Execution::from_json(std::shared_ptr<const StateMachine> machine, const Json& j,
+                                       ExecutionOptions options) {
+  Execution e(machine, options);
+  Impl& m = *e.impl_;
+  try {
+    std::string s = j.at("status").get<std::string>();
+    for (auto st :
+         {ExecutionStatus::kRunning, ExecutionStatus::kSucceeded, ExecutionStatus::kFailed,
+          ExecutionStatus::kTimedOut, ExecutionStatus::kAborted})
+      if (s == execution_status_name(st)) m.status = st;
+    const Json& c = j.at("context");
+    m.context.execution_arn = c.at("execution_arn").get<std::string>();
+    m.context.execution_name = c.at("execution_name").get<std::string>();
+    m.context.state_machine_arn = c.at("state_machine_arn").get<std::string>();
+    m.context.state_machine_name = c.at("state_machine_name").get<std::string>();
+    m.context.role_arn = c.at("role_arn").get<std::string>();
+    m.context.redrive_count = c.at("redrive_count").get<int>();
+    m.execution_input = j.at("input");
+    m.start_time = from_epoch_us(j.at("start_us").get<int64_t>());
+    if (j.contains("deadline_us"))
+      m.execution_deadline = from_epoch_us(j["deadline_us"].get<int64_t>());
+    m.next_frame_id = j.at("next_frame_id").get<int>();
+    m.next_event_id = j.at("next_event_id").get<int64_t>();
+    m.next_task_number = j.at("next_task_number").get<int64_t>();
+    m.final_output = j.at("output");
+    if (j.contains("error")) m.final_error = j["error"].get<std::string>();
+    if (j.contains("cause")) m.final_cause = j["cause"].get<std::string>();
+    for (const Json& fj : j.at("frames")) {
+      Frame f;
+      f.id = fj.at("id").get<int>();
+      f.parent = fj.at("parent").get<int>();
+      f.flow = fj.at("flow").get<int>();
+      if (f.flow < 0 || static_cast<size_t>(f.flow) >= machine->flows.size())
+        return fail(Error::corruption("execution document names flow " + std::to_string(f.flow) +
+                                      " that the state machine does not have"));
+      std::string name = fj.at("state").get<std::string>();
+      f.state = machine->flows[static_cast<size_t>(f.flow)]->find(name);
+      if (!f.state && !name.empty())
+        return fail(Error::corruption("execution document names unknown state '" + name + "'"));
+      f.phase = phase_from(fj.at("phase").get<std::string>());
+      f.input = fj.at("input");
+      f.effective = fj.at("effective");
+      f.last_event = fj.at("last_event").get<int64_t>();
+      f.entered = from_epoch_us(fj.at("entered_us").get<int64_t>());
+      f.wake = from_epoch_us(fj.at("wake_us").get<int64_t>());
+      f.task_id = fj.at("task_id").get<std::string>();
+      f.task_token = fj.at("task_token").get<std::string>();
+      if (fj.contains("task_deadline_us"))
+        f.task_deadline = from_epoch_us(fj["task_deadline_us"].get<int64_t>());
+      if (fj.contains("heartbeat_deadline_us"))
+        f.heartbeat_deadline = from_epoch_us(fj["heartbeat_deadline_us"].get<int64_t>());
+      f.retry_counts = fj.at("retry_counts").get<std::vector<int>>();
+      f.variables = fj.at("variables");
+      f.children = fj.at("children").get<std::vector<int>>();
+      f.results = fj.at("results");
+      f.items = fj.at("items");
+      f.next_item = fj.at("next_item").get<size_t>();
+      f.finished_children = fj.at("finished_children").get<size_t>();
+      f.failed_children = fj.at("failed_children").get<size_t>();
+      f.max_concurrency = fj.at("max_concurrency").get<int>();
+      if (fj.contains("tolerated_percentage"))
+        f.tolerated_percentage = fj["tolerated_percentage"].get<double>();
+      if (fj.contains("tolerated_count")) f.tolerated_count = fj["tolerated_count"].get<int64_t>();
+      f.index = fj.at("index").get<int64_t>();
+      f.is_failed = fj.at("is_failed").get<bool>();
+      f.output = fj.at("output");
+      f.error.error = fj.at("error").get<std::string>();
+      if (fj.contains("cause")) f.error.cause = fj["cause"].get<std::string>();
+      int id = f.id;
+      m.frames.emplace(id, std::move(f));
+    }
+  } catch (const Json::exception& ex) {
+    return fail(Error::corruption("execution document is malformed", ex.what()));
+  }
+  return e;
+}
+
+}  // namespace helix::asl

@@ -1,0 +1,115 @@
+// Execution: one running state machine execution, pure and resumable.
+//
+// Owns the whole running state (every active flow, its state, data,
+// variables, retry counters, timers and outstanding tasks) and serialises it
+// to one JSON document (to_json / from_json) so the controller can store it
+// in one transaction and resume after a crash.
+//
+// Never sleeps, never reads the clock, never does I/O: every call takes
+// `now` and an Rng&, runs every state it can until each flow is blocked (on
+// a task, a Wait, a retry interval) or finished, and returns Effects for
+// the controller to apply: history events to append, tasks to start or
+// cancel, the next wake time, and the terminal outcome when there is one.
+// The controller calls timer_fired(now) at or after next_wake.
+//
+// Not thread safe; one Execution per execution, driven by one caller.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "pipelines/engine/definition.h"
+
+namespace helix::asl {
+
+// What $$ knows about the execution; supplied by the controller.
+struct ExecutionContext {
+  std::string execution_arn = "arn:aws:states:us-east-1:000000000000:execution:machine:run";
+  std::string execution_name = "run";
+  std::string state_machine_arn = "arn:aws:states:us-east-1:000000000000:stateMachine:machine";
+  std::string state_machine_name = "machine";
+  std::string role_arn = "arn:aws:iam::000000000000:role/helix";
+  int redrive_count = 0;
+};
+
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+const char* execution_status_name(ExecutionStatus status);  // "RUNNING", ...
+
+// One history event. details holds the "<camelType>EventDetails" member's
+// content with payloads as JSON values; to_wire() renders AWS's form
+// (payload members as JSON strings, with their ...Details siblings).
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_event_id = 0;
+  TimePoint timestamp{};
+  std::string type;  // "PassStateEntered"
+  Json details;      // null when the type carries no details
+  Json to_wire() const;
+};
+
+struct TaskRequest {
+  std::string task_id;  // stable for the life of the attempt; pass back in task_*
+  std::string state_name;
+  std::string resource;  // the Resource ARN as written
+  Json parameters;       // effective Parameters / Arguments
+  std::optional<double> timeout_seconds, heartbeat_seconds;
+  bool is_sync = false;                 // ".sync" / ".sync:2"
+  bool is_wait_for_task_token = false;  // ".waitForTaskToken"
+  std::string task_token;
+};
+
+struct Effects {
+  std::vector<HistoryEvent> events;
+  std::vector<TaskRequest> tasks;
+  std::vector<std::string> cancelled_tasks;
+  std::optional<TimePoint> next_wake;
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  std::optional<Json> output;  // SUCCEEDED
+  std::optional<std::string> error, cause;
+};
+
+struct ExecutionOptions {
+  // Build history events (the controller needs them; benchmarks of the bare
+  // interpreter may turn them off).
+  bool is_recording_history = true;
+  size_t payload_limit_bytes = 256 * 1024;
+};
+
+class Execution {
+ public:
+  explicit Execution(std::shared_ptr<const StateMachine> machine, ExecutionOptions options = {});
+  ~Execution();
+  Execution(Execution&&) noexcept;
+  Execution& operator=(Execution&&) noexcept;
+
+  Effects start(Json input, ExecutionContext context, TimePoint now, Rng& rng);
+  // Unknown or finished task ids are ignored (a late report after a timeout).
+  Effects task_succeeded(const std::string& task_id, Json output, TimePoint now, Rng& rng);
+  Effects task_failed(const std::string& task_id, std::string error, std::string cause,
+                      TimePoint now, Rng& rng);
+  Effects task_heartbeat(const std::string& task_id, TimePoint now, Rng& rng);
+  Effects timer_fired(TimePoint now, Rng& rng);
+  Effects stop(std::optional<std::string> error, std::optional<std::string> cause, TimePoint now,
+               Rng& rng);
+
+  ExecutionStatus status() const;
+  std::optional<TimePoint> next_wake() const;
+
+  Json to_json() const;
+  // Restores an execution of machine from to_json()'s document. Errors:
+  // Corruption when the document does not fit the machine.
+  static Result<Execution> from_json(std::shared_ptr<const StateMachine> machine, const Json& doc,
+                                     ExecutionOptions options = {});
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace helix::asl
