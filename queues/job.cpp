@@ -125,6 +125,7 @@ json container_to_store(const ContainerSpec& c) {
             {"environment", environment_to_wire(c.environment)},
             {"resourceRequirements", resource_requirements_to_wire(c.resources)}};
   put_opt(j, "user", c.user);
+  container_image_to_wire(c, j);
   return j;
 }
 

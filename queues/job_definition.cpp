@@ -1,5 +1,7 @@
 #include "queues/job_definition.h"
 
+#include <set>
+
 #include "common/json_reader.h"
 #include "queues/common_fields.h"
 #include "queues/node_properties.h"
@@ -76,14 +78,59 @@ ContainerSpec parse_container_spec(const json& value, const std::string& path, b
     // jobs run as Unix users, so they have no effect.
     r.get("jobRoleArn");
     r.get("executionRoleArn");
-    r.unsupported("image",
-                  "native jobs run a host command; images need type \"container\", not "
-                  "supported yet");
-    const char* later = "is not supported for native jobs yet";
-    for (const char* key : {"volumes", "mountPoints", "ulimits", "privileged",
-                            "readonlyRootFilesystem", "linuxParameters", "logConfiguration",
-                            "secrets", "networkConfiguration", "fargatePlatformConfiguration",
-                            "ephemeralStorage", "runtimePlatform", "repositoryCredentials"}) {
+    if (auto image = r.optional_string("image")) {
+      if (image->empty() || image->front() != '/')
+        problems.add(
+            r.field_path("image"),
+            "\"" + *image + "\" is not an OCI image layout: give its absolute path, DIR[:TAG]");
+      spec.image = *image;
+    }
+    std::map<std::string, std::string> volumes;  // name -> host path
+    if (const json* vs = r.optional_array("volumes")) {
+      for (size_t i = 0; i < vs->size(); ++i) {
+        JsonReader vr((*vs)[i], json_path_index(r.field_path("volumes"), i), problems);
+        if (!vr.ok()) continue;
+        auto name = vr.required_string("name");
+        std::optional<std::string> source;
+        if (const json* host = vr.optional_object("host")) {
+          JsonReader hr(*host, vr.field_path("host"), problems);
+          source = hr.required_string("sourcePath");
+          hr.reject_unknown();
+        } else {
+          problems.add(vr.field_path("host"), "is required: helix mounts host paths only");
+        }
+        vr.reject_unknown();
+        if (name && source) volumes[*name] = *source;
+      }
+    }
+    if (const json* ms = r.optional_array("mountPoints")) {
+      for (size_t i = 0; i < ms->size(); ++i) {
+        JsonReader mr((*ms)[i], json_path_index(r.field_path("mountPoints"), i), problems);
+        if (!mr.ok()) continue;
+        MountPoint m;
+        auto volume = mr.required_string("sourceVolume");
+        auto target = mr.required_string("containerPath");
+        m.read_only = mr.optional_bool("readOnly").value_or(false);
+        mr.reject_unknown();
+        if (!volume || !target) continue;
+        auto it = volumes.find(*volume);
+        if (it == volumes.end()) {
+          problems.add(mr.field_path("sourceVolume"), "\"" + *volume + "\" is not in volumes");
+          continue;
+        }
+        if (target->empty() || target->front() != '/')
+          problems.add(mr.field_path("containerPath"), "must be an absolute path");
+        m.volume = *volume;
+        m.source_path = it->second;
+        m.container_path = *target;
+        spec.mounts.push_back(std::move(m));
+      }
+    }
+    const char* later = "is not supported yet";
+    for (const char* key :
+         {"ulimits", "privileged", "readonlyRootFilesystem", "linuxParameters", "logConfiguration",
+          "secrets", "networkConfiguration", "fargatePlatformConfiguration", "ephemeralStorage",
+          "runtimePlatform", "repositoryCredentials"}) {
       r.unsupported(key, later);
     }
   }
@@ -131,6 +178,22 @@ std::vector<std::string> substitute_parameters(const std::vector<std::string>& c
   return out;
 }
 
+void container_image_to_wire(const ContainerSpec& c, json& j) {
+  if (c.image) j["image"] = *c.image;
+  if (c.mounts.empty()) return;
+  json volumes = json::array(), points = json::array();
+  std::set<std::string> named;
+  for (const auto& m : c.mounts) {
+    if (named.insert(m.volume).second)
+      volumes.push_back({{"name", m.volume}, {"host", {{"sourcePath", m.source_path}}}});
+    points.push_back({{"sourceVolume", m.volume},
+                      {"containerPath", m.container_path},
+                      {"readOnly", m.read_only}});
+  }
+  j["volumes"] = volumes;
+  j["mountPoints"] = points;
+}
+
 Result<JobDefinition> parse_job_definition(const json& body, const Limits& limits) {
   Problems problems;
   JobDefinition def;
@@ -141,14 +204,10 @@ Result<JobDefinition> parse_job_definition(const json& body, const Limits& limit
     def.name = *name;
   }
   if (auto type = r.required_string("type")) {
-    if (*type == "native" || *type == "multinode") {
+    if (*type == "native" || *type == "multinode" || *type == "container") {
       def.type = *type;
-    } else if (*type == "container") {
-      problems.add("type", "\"" + *type +
-                               "\" jobs are not supported yet; use \"native\" to run a host "
-                               "command");
     } else {
-      problems.add("type", "\"" + *type + "\" must be native or multinode (container comes later)");
+      problems.add("type", "\"" + *type + "\" must be native, container or multinode");
     }
   }
   if (auto params = r.optional_string_map("parameters")) def.parameters = std::move(*params);
@@ -167,6 +226,13 @@ Result<JobDefinition> parse_job_definition(const json& body, const Limits& limit
   } else if (def.type == "native" && problems.empty()) {
     problems.add("containerProperties", "is required for native jobs (it holds the command)");
   }
+  if (def.type == "native" && def.container.image)
+    problems.add("containerProperties.image",
+                 "is only for type container; native jobs run a host command");
+  if (def.type == "native" && !def.container.mounts.empty())
+    problems.add("containerProperties.mountPoints", "is only for type container");
+  if (def.type == "container" && !def.container.image && problems.empty())
+    problems.add("containerProperties.image", "is required for container jobs");
   if (const json* rs = r.optional_object("retryStrategy")) {
     def.retry_strategy = parse_retry_strategy(*rs, "retryStrategy", limits, problems);
   }
@@ -213,6 +279,7 @@ json definition_body(const JobDefinition& def) {
     c["environment"] = environment_to_wire(def.container.environment);
     c["resourceRequirements"] = resource_requirements_to_wire(def.container.resources);
     if (def.container.user) c["user"] = *def.container.user;
+    container_image_to_wire(def.container, c);
     j["containerProperties"] = std::move(c);
   }
   if (def.retry_strategy) j["retryStrategy"] = retry_strategy_to_wire(*def.retry_strategy);

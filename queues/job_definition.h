@@ -29,11 +29,25 @@ using Environment = std::vector<std::pair<std::string, std::string>>;
 
 // What runs: the command (before or after Ref:: substitution), its
 // environment and resources.
+// A host path bound into a container job (AWS: volumes[].host.sourcePath
+// joined with mountPoints[] by volume name).
+struct MountPoint {
+  std::string volume;
+  std::string source_path;
+  std::string container_path;
+  bool read_only = false;
+  bool operator==(const MountPoint&) const = default;
+};
+
 struct ContainerSpec {
   std::vector<std::string> command;
   Environment environment;
   ResourceRequirements resources;
   std::optional<std::string> user;  // run as this Unix user (root submitters only)
+  // type "container": an OCI image layout "DIR[:TAG]" (TAG defaults to
+  // latest), unpacked once per digest by the node, and its mounts.
+  std::optional<std::string> image;
+  std::vector<MountPoint> mounts;
   bool operator==(const ContainerSpec&) const = default;
 };
 
@@ -70,6 +84,9 @@ Result<JobDefinition> job_definition_from_store(const nlohmann::json& doc);
 ContainerSpec parse_container_spec(const nlohmann::json& value, const std::string& path,
                                    bool is_override, Problems& problems);
 nlohmann::json environment_to_wire(const Environment& env);
+// image, volumes and mountPoints of a container in AWS's form (nothing for
+// a native one), added to `j`.
+void container_image_to_wire(const ContainerSpec& c, nlohmann::json& j);
 
 // Environment `over` added to or replacing variables of `base` by name.
 Environment merge_environment(const Environment& base, const Environment& over);

@@ -199,6 +199,8 @@ Result<std::vector<Job>> resolve_submission(
   if (!def.node_properties)
     job.container.resources = def.container.resources.overridden_by(req.overrides.resources);
   job.container.user = def.container.user;
+  job.container.image = def.container.image;
+  job.container.mounts = def.container.mounts;
   job.resources = resolve_resources(job.container.resources);
   if (!job.node_resources.empty())
     job.resources = job.node_resources[static_cast<size_t>(job.main_node)];

@@ -13,6 +13,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev libcpp-httplib-dev
   libhwloc-dev hwloc
   openmpi-bin libopenmpi-dev
+  umoci crun runc busybox-static
   libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3 python3-boto3
 )

@@ -78,6 +78,10 @@ json spec_to_json(const LaunchSpec& s) {
   if (s.uid) j["uid"] = *s.uid;
   if (s.gid) j["gid"] = *s.gid;
   if (s.memory_limit_mib) j["memoryLimitMib"] = *s.memory_limit_mib;
+  if (s.container)
+    j["container"] = {{"layout", s.container->layout},
+                      {"tag", s.container->tag},
+                      {"mounts", s.container->mounts}};
   return j;
 }
 
@@ -93,6 +97,10 @@ LaunchSpec spec_from_json(const json& j) {
   if (j.contains("uid")) s.uid = j["uid"].get<uid_t>();
   if (j.contains("gid")) s.gid = j["gid"].get<gid_t>();
   if (j.contains("memoryLimitMib")) s.memory_limit_mib = j["memoryLimitMib"].get<int64_t>();
+  if (j.contains("container"))
+    s.container = ContainerLaunch{j["container"].at("layout").get<std::string>(),
+                                  j["container"].at("tag").get<std::string>(),
+                                  j["container"].at("mounts").get<std::vector<std::string>>()};
   return s;
 }
 

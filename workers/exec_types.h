@@ -15,6 +15,14 @@
 
 namespace helix::workers {
 
+// A container job: the OCI image layout and tag to run the command in
+// (through helix-container and crun), and host paths to bind.
+struct ContainerLaunch {
+  std::string layout;  // directory of an OCI image layout
+  std::string tag = "latest";
+  std::vector<std::string> mounts;  // "SRC:DST:ro" or "SRC:DST:rw"
+};
+
 struct LaunchSpec {
   // Unique per attempt and safe in file names (the controller uses
   // "<job id>.<attempt>" with ':' replaced by '_').
@@ -32,6 +40,8 @@ struct LaunchSpec {
   std::vector<int> numa_nodes;
   // A hard memory limit (cgroup), when limits are enforced on this node.
   std::optional<int64_t> memory_limit_mib;
+  // Set for container jobs: argv runs inside this image.
+  std::optional<ContainerLaunch> container;
 };
 
 struct ResourceUsage {

@@ -18,6 +18,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "workers/job_cgroups.h"
 #include "workers/run_records.h"
 #include "workers/thread_binding.h"
@@ -54,6 +56,27 @@ bool is_file_name(const std::string& id) {
 // forwards them to the job's whole process group (SIGUSR1 as SIGKILL).
 constexpr int kShimTerminate = SIGTERM;
 constexpr int kShimKill = SIGUSR1;
+
+// The manifest digest (hex) of `tag` in the OCI image layout `layout`, from
+// its index.json ("org.opencontainers.image.ref.name" annotations).
+Result<std::string> image_digest(const std::string& layout, const std::string& tag) {
+  auto text = read_small_file(layout + "/index.json");
+  if (!text)
+    return fail(Error::not_found("image " + layout + ": no OCI layout (index.json) there"));
+  try {
+    auto index = nlohmann::json::parse(*text);
+    for (const auto& m : index.at("manifests")) {
+      auto annotations = m.value("annotations", nlohmann::json::object());
+      if (annotations.value("org.opencontainers.image.ref.name", "") != tag) continue;
+      std::string digest = m.at("digest").get<std::string>();
+      auto colon = digest.find(':');
+      return colon == std::string::npos ? digest : digest.substr(colon + 1);
+    }
+  } catch (const std::exception& e) {
+    return fail(Error::corruption("image " + layout + ": index.json: " + e.what()));
+  }
+  return fail(Error::not_found("image " + layout + " has no tag \"" + tag + "\""));
+}
 
 }  // namespace
 
@@ -406,7 +429,38 @@ void LocalExecutor::launch(const LaunchSpec& spec) {
     return fail_start("task id \"" + spec.task_id + "\" cannot name a file in the run directory");
   if (spec.argv.empty()) return fail_start("empty command");
   std::string error;
-  auto args = impl_->shim_args(spec, &error);
+  LaunchSpec effective = spec;
+  if (spec.container) {
+    auto digest = image_digest(spec.container->layout, spec.container->tag);
+    if (!digest) return fail_start("CannotPullContainerError: " + digest.error().message());
+    // helix-container runs as root (crun needs it) and switches to the
+    // job's user inside the container.
+    std::string runner =
+        std::filesystem::path(impl_->options.shim_path).parent_path() / "helix-container";
+    std::vector<std::string> argv = {runner,
+                                     "--layout",
+                                     spec.container->layout,
+                                     "--tag",
+                                     spec.container->tag,
+                                     "--digest",
+                                     *digest,
+                                     "--cache",
+                                     impl_->options.run_dir + "/../images",
+                                     "--bundle",
+                                     impl_->path(spec.task_id, ".bundle")};
+    if (spec.uid) {
+      auto id = impl_->identities.lookup(*spec.uid, spec.gid);
+      argv.insert(argv.end(), {"--uid", std::to_string(*spec.uid), "--gid",
+                               std::to_string(id ? id->gid : spec.gid.value_or(0))});
+    }
+    for (const auto& m : spec.container->mounts) argv.insert(argv.end(), {"--mount", m});
+    argv.push_back("--");
+    argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+    effective.argv = std::move(argv);
+    effective.uid.reset();
+    effective.gid.reset();
+  }
+  auto args = impl_->shim_args(effective, &error);
   if (!args) return fail_start(error);
   if (impl_->cgroups && (spec.memory_limit_mib || !spec.cpus.empty())) {
     CgroupLimits limits{spec.memory_limit_mib, spec.cpus, spec.numa_nodes};
@@ -476,6 +530,8 @@ void LocalExecutor::forget(const std::string& task_id) {
   if (!is_file_name(task_id)) return;
   for (const char* suffix : {".exit", ".exit.tmp", ".pid"})
     ::unlink(impl_->path(task_id, suffix).c_str());
+  std::error_code ec;
+  std::filesystem::remove_all(impl_->path(task_id, ".bundle"), ec);
   if (impl_->cgroups) impl_->cgroups->remove(task_id);
 }
 

@@ -29,7 +29,7 @@ namespace helix::workers {
 
 struct LocalExecutorOptions {
   std::string run_dir;    // per-attempt pid and exit records; created if absent
-  std::string shim_path;  // the helix-shim binary
+  std::string shim_path;  // the helix-shim binary (helix-container beside it)
   // Put each attempt in cgroups holding it to its memory limit and cpuset
   // (workers/job_cgroups.h); when the kernel offers none, jobs run without.
   bool enforce_limits = true;

@@ -503,6 +503,21 @@ void Controller::launch(const std::string& job_id) {
     if (auto parent = book_.facts(job->parent_id); parent && parent->array_size)
       env.emplace_back("AWS_BATCH_JOB_ARRAY_SIZE", std::to_string(*parent->array_size));
   }
+  if (job->container.image) {
+    // "DIR[:TAG]": the tag follows the last ':' after the last '/'.
+    const std::string& image = *job->container.image;
+    auto colon = image.rfind(':');
+    workers::ContainerLaunch c;
+    if (colon != std::string::npos && colon > image.rfind('/')) {
+      c.layout = image.substr(0, colon);
+      c.tag = image.substr(colon + 1);
+    } else {
+      c.layout = image;
+    }
+    for (const auto& m : job->container.mounts)
+      c.mounts.push_back(m.source_path + ":" + m.container_path + (m.read_only ? ":ro" : ":rw"));
+    spec.container = std::move(c);
+  }
   if (job->is_multinode()) {
     env.emplace_back("AWS_BATCH_JOB_NUM_NODES", std::to_string(job->node_containers.size()));
     env.emplace_back("AWS_BATCH_JOB_MAIN_NODE_INDEX", std::to_string(job->main_node));

@@ -50,13 +50,38 @@ TEST(ParseJobDefinition, RefusesWholeWithEveryProblemNamed) {
   }
 }
 
-TEST(ParseJobDefinition, ContainerTypeIsNotSupportedYet) {
-  auto def = parse_job_definition(
+TEST(ParseJobDefinition, ContainerJobsNeedAnImageLayoutAndNamedVolumes) {
+  auto missing = parse_job_definition(
       json::parse(R"({"jobDefinitionName": "a", "type": "container", "containerProperties": {}})"),
       Limits{});
-  ASSERT_FALSE(def);
-  EXPECT_NE(def.error().message().find("type: \"container\" jobs are not supported yet"),
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("containerProperties.image: is required"),
             std::string::npos);
+  auto bad = parse_job_definition(json::parse(R"({"jobDefinitionName": "a", "type": "container",
+      "containerProperties": {"image": "busybox:latest", "command": ["true"],
+        "volumes": [{"name": "data", "host": {"sourcePath": "/srv"}}],
+        "mountPoints": [{"sourceVolume": "other", "containerPath": "/data"}]}})"),
+                                  Limits{});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("\"busybox:latest\" is not an OCI image layout"),
+            std::string::npos)
+      << bad.error().message();
+  EXPECT_NE(bad.error().message().find("mountPoints[0].sourceVolume: \"other\" is not in volumes"),
+            std::string::npos)
+      << bad.error().message();
+  auto good = parse_job_definition(json::parse(R"({"jobDefinitionName": "a", "type": "container",
+      "containerProperties": {"image": "/images/tools:1.0", "command": ["true"],
+        "volumes": [{"name": "data", "host": {"sourcePath": "/srv"}}],
+        "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": true}]}})"),
+                                   Limits{});
+  ASSERT_TRUE(good) << good.error().message();
+  EXPECT_EQ(good->container.image, "/images/tools:1.0");
+  ASSERT_EQ(good->container.mounts.size(), 1u);
+  EXPECT_EQ(good->container.mounts[0], (MountPoint{"data", "/srv", "/data", true}));
+  // The stored form reads back the same.
+  auto again = job_definition_from_store(job_definition_to_store(*good));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->container, good->container);
 }
 
 TEST(SubstituteParameters, WholeElementsOnlyUnknownStayLiteral) {
