@@ -1,0 +1,280 @@
+// Runs every recorded AWS Step Functions case in
+// tests/data/asl-conformance/cases through the engine on a virtual clock
+// and compares as that folder's README says: status, compare.exact fields,
+// compare.patterns (JSON pointer + regex or any), cause only when
+// compare.cause is "exact".
+//
+// Fails when a case fails that tests/pipelines/asl-known-divergences.txt
+// does not list, or when the pass rate drops below kPassRateFloor.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "pipelines/engine/execution.h"
+
+namespace helix::asl {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The checked-in floor; raise it as the engine improves.
+constexpr double kPassRateFloor = 0.0;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool json_equal(const Json& a, const Json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto other = b.find(it.key());
+      if (other == b.end() || !json_equal(it.value(), *other)) return false;
+    }
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!json_equal(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+
+// Compares with patterns: at each listed pointer the actual value must match.
+bool json_match(const Json& actual, const Json& expected, const Json& patterns,
+                const std::string& pointer) {
+  for (const auto& p : patterns) {
+    if (p.value("pointer", "") != pointer) continue;
+    if (p.value("any", false)) return true;
+    if (p.contains("regex")) {
+      if (!actual.is_string()) return false;
+      std::regex re(p["regex"].get<std::string>(), std::regex::ECMAScript);
+      return std::regex_match(actual.get<std::string>(), re);
+    }
+  }
+  auto escape = [](const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
+    }
+    return out;
+  };
+  if (expected.is_object() && actual.is_object()) {
+    if (expected.size() != actual.size()) return false;
+    for (auto it = expected.begin(); it != expected.end(); ++it) {
+      auto other = actual.find(it.key());
+      if (other == actual.end()) return false;
+      if (!json_match(*other, it.value(), patterns, pointer + "/" + escape(it.key()))) return false;
+    }
+    return true;
+  }
+  if (expected.is_array() && actual.is_array()) {
+    if (expected.size() != actual.size()) return false;
+    for (size_t i = 0; i < expected.size(); ++i)
+      if (!json_match(actual[i], expected[i], patterns, pointer + "/" + std::to_string(i)))
+        return false;
+    return true;
+  }
+  return json_equal(actual, expected);
+}
+
+struct Outcome {
+  Json result = Json::object();  // status, output, error, cause, ...
+  std::string note;              // why we could not run it
+};
+
+Outcome run_execution(const Json& c) {
+  Outcome o;
+  const std::string& text = c.value("input_text", "");
+  Json input = Json::parse(text, nullptr, false);
+  if (input.is_discarded()) {
+    o.result["status"] = "API_ERROR";
+    o.result["error"] = "InvalidExecutionInput";
+    o.result["cause"] = "Invalid State Machine Execution Input: 'Invalid execution input.'";
+    return o;
+  }
+  if (c["definition"].is_null()) {
+    o.note = "definition is not JSON";
+    return o;
+  }
+  auto machine = parse_state_machine(c["definition"]);
+  if (!machine) {
+    o.result["status"] = "INVALID_DEFINITION";
+    o.result["error"] = "InvalidDefinition";
+    o.result["cause"] = invalid_definition_message(machine.error());
+    return o;
+  }
+  TimePoint now = from_epoch_ms(1'700'000'000'000);
+  if (c.contains("clock")) {
+    auto us = parse_timestamp_us(c["clock"]["now"].get<std::string>());
+    if (us) now = from_epoch_us(*us);
+  }
+  SeededRng rng(42);
+  ExecutionContext ctx;
+  ctx.execution_name = "conformance";
+  ctx.execution_arn = "arn:aws:states:us-east-1:111111111111:execution:machine:conformance";
+  Execution e(*machine);
+  Effects fx = e.start(input, ctx, now, rng);
+  int steps = 0;
+  while (fx.status == ExecutionStatus::kRunning && steps++ < 10000) {
+    if (!fx.tasks.empty()) {
+      o.note = "needs a task integration (" + fx.tasks[0].resource + ")";
+      return o;
+    }
+    if (!fx.next_wake) {
+      o.note = "execution blocked with nothing to wait for";
+      return o;
+    }
+    now = std::max(now, *fx.next_wake);
+    fx = e.timer_fired(now, rng);
+  }
+  o.result["status"] = execution_status_name(fx.status);
+  if (fx.output) o.result["output"] = *fx.output;
+  if (fx.error) o.result["error"] = *fx.error;
+  if (fx.cause) o.result["cause"] = *fx.cause;
+  return o;
+}
+
+Outcome run_case(const Json& c) {
+  const std::string start = c["start"].get<std::string>();
+  if (start == "start_execution" || start == "start_sync_execution") return run_execution(c);
+  Outcome o;
+  if (start == "create_state_machine" || start == "validate_state_machine_definition") {
+    bool validate = start == "validate_state_machine_definition";
+    std::vector<Diagnostic> diagnostics;
+    if (c["definition"].is_null()) {
+      Json parsed = Json::parse(c.value("definition_text", ""), nullptr, false);
+      if (parsed.is_discarded()) {
+        diagnostics.push_back(Diagnostic{"ERROR", "INVALID_JSON_DESCRIPTION",
+                                         "the definition is not valid JSON", "/"});
+      }
+    } else {
+      auto machine = parse_state_machine(c["definition"]);
+      if (!machine) diagnostics = machine.error();
+    }
+    if (validate) {
+      o.result["status"] = diagnostics.empty() ? "VALIDATE_OK" : "VALIDATE_FAIL";
+      Json list = Json::array();
+      for (const auto& d : diagnostics)
+        list.push_back({{"code", d.code},
+                        {"location", d.location},
+                        {"message", d.message},
+                        {"severity", d.severity}});
+      o.result["diagnostics"] = list;
+    } else if (!diagnostics.empty()) {
+      o.result["status"] = "INVALID_DEFINITION";
+      o.result["error"] = "InvalidDefinition";
+      o.result["cause"] = invalid_definition_message(diagnostics);
+    } else {
+      o.result["status"] = "CREATED";
+    }
+    return o;
+  }
+  if (start == "test_state") {
+    o.note = "TestState is not implemented yet";
+    return o;
+  }
+  o.note = "unknown start " + start;
+  return o;
+}
+
+// Returns "" when the case passes, else what differed.
+std::string compare(const Json& c, const Outcome& o) {
+  if (!o.note.empty()) return o.note;
+  const Json& expected = c["expected"];
+  const Json& cmp = c["compare"];
+  const Json& actual = o.result;
+  if (actual.value("status", "") != expected.value("status", ""))
+    return "status " + actual.value("status", "") + " != " + expected.value("status", "") +
+           (actual.contains("error") ? " (error " + actual["error"].dump() + " " +
+                                           actual.value("cause", Json("")).dump() + ")"
+                                     : "");
+  Json patterns = cmp.value("patterns", Json::object());
+  std::set<std::string> fields;
+  for (const auto& f : cmp.value("exact", Json::array())) fields.insert(f.get<std::string>());
+  for (auto it = patterns.begin(); it != patterns.end(); ++it) fields.insert(it.key());
+  bool cause_exact = cmp.value("cause", "") == "exact";
+  for (const auto& field : fields) {
+    if (field == "status") continue;
+    if (field == "cause" && !cause_exact) continue;
+    Json want = expected.value(field, Json());
+    Json got = actual.value(field, Json());
+    bool ok = patterns.contains(field) ? json_match(got, want, patterns[field], "")
+                                       : json_equal(got, want);
+    if (!ok)
+      return field + ": got " + got.dump().substr(0, 300) + " want " + want.dump().substr(0, 300);
+  }
+  return "";
+}
+
+TEST(AslConformance, RecordedCases) {
+  fs::path root = fs::path(HELIX_SOURCE_DIR);
+  std::map<std::string, std::string> known;
+  {
+    std::ifstream in(root / "tests/pipelines/asl-known-divergences.txt");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line[0] == '#') continue;
+      auto space = line.find(' ');
+      known[line.substr(0, space)] = space == std::string::npos ? "" : line.substr(space + 1);
+    }
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(root / "tests/data/asl-conformance/cases"))
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_GT(files.size(), 700u);
+
+  size_t passed = 0, total = 0;
+  std::map<std::string, std::pair<size_t, size_t>> by_feature;  // passed, total
+  std::vector<std::string> unexpected_failures, now_passing;
+  for (const auto& file : files) {
+    Json c = Json::parse(read_file(file));
+    std::string name = c["name"].get<std::string>();
+    Outcome o = run_case(c);
+    std::string diff = compare(c, o);
+    bool ok = diff.empty();
+    ++total;
+    passed += ok;
+    for (const auto& f : c["features"]) {
+      auto& [p, t] = by_feature[f.get<std::string>()];
+      p += ok;
+      ++t;
+    }
+    if (!ok && !known.count(name))
+      unexpected_failures.push_back(name + "\n    " + file.filename().string() + "\n    " + diff);
+    if (ok && known.count(name)) now_passing.push_back(name);
+  }
+  double rate = static_cast<double>(passed) / static_cast<double>(total);
+  std::cout << "asl conformance: " << passed << "/" << total << " passed ("
+            << static_cast<int>(rate * 1000) / 10.0 << "%)\n";
+  for (const auto& [feature, pt] : by_feature)
+    std::cout << "  " << feature << " " << pt.first << "/" << pt.second << "\n";
+  for (const auto& n : now_passing)
+    std::cout << "now passing (remove from the list): " << n << "\n";
+  for (const auto& f : unexpected_failures) std::cout << "FAILED " << f << "\n";
+  EXPECT_TRUE(unexpected_failures.empty())
+      << unexpected_failures.size() << " cases failed that asl-known-divergences.txt does not list";
+  EXPECT_GE(rate, kPassRateFloor);
+}
+
+}  // namespace
+}  // namespace helix::asl
