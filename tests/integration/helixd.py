@@ -211,8 +211,13 @@ class MpiCluster(Helixd):
                                      start_new_session=True)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("listening on 127.0.0.1:"):
-            self.proc.kill()
-            raise RuntimeError("helixd --mpi did not start: " + line + self.read_stderr())
+            os.killpg(self.proc.pid, signal.SIGKILL)  # mpirun and every rank
+            self.proc.wait()
+            message = "helixd --mpi did not start: " + line + self.read_stderr()
+            self._forget_process()
+            if self.owns_dir:
+                shutil.rmtree(self.state_dir, ignore_errors=True)
+            raise RuntimeError(message)
         self.port = int(line.split()[2].split(":")[1])
         self.socket = os.path.join(self.state_dir, "helixd.sock")
 

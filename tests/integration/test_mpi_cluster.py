@@ -73,5 +73,13 @@ class MpiClusterTest(unittest.TestCase):
         self.assertEqual(lines, sorted(ids))  # each job's effect exactly once
 
 
+class BadAgentTest(unittest.TestCase):
+    def test_an_agent_whose_topology_cannot_be_read_refuses_to_join_with_the_reason(self):
+        with self.assertRaises(RuntimeError) as e:
+            MpiCluster([("n1", NODES[0][1]), ("broken", "pack:2 [nonsense]")])
+        self.assertIn("rank 2 refused to join", str(e.exception))
+        self.assertIn("pack:2 [nonsense]", str(e.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
