@@ -196,7 +196,10 @@ class Builder {
     }
     if (auto p = s.find("Assign"); p != s.end())
       st.assign = payload(*p, jn, at + "/Assign", "Assign");
-    if (auto r = s.find("Result"); r != s.end()) st.result = *r;
+    if (auto r = s.find("Result"); r != s.end()) {
+      st.result = *r;
+      st.result_bytes = r->dump().size();
+    }
 
     switch (st.type) {
       case StateType::kTask: {
@@ -273,8 +276,12 @@ class Builder {
             problem(at + "/" + field, std::string(field) + " must be a string");
           }
         }
-        if (auto p = s.find("ErrorPath"); p != s.end()) st.error_path = path(*p, at + "/ErrorPath");
-        if (auto p = s.find("CausePath"); p != s.end()) st.cause_path = path(*p, at + "/CausePath");
+        for (const char* field : {"ErrorPath", "CausePath"}) {
+          auto p = s.find(field);
+          if (p == s.end()) continue;
+          auto t = payload(Json{{"v.$", *p}}, false, at + "/" + field, field);
+          (std::string(field) == "ErrorPath" ? st.error_path_template : st.cause_path_template) = t;
+        }
         break;
       }
       case StateType::kParallel: {

@@ -58,6 +58,7 @@ struct State {
   std::shared_ptr<Template> parameters;       // Parameters / Arguments
   std::shared_ptr<Template> result_selector;  // ResultSelector
   std::optional<Json> result;                 // Pass Result
+  size_t result_bytes = 0;                    // its serialised size, for the payload limit
   std::shared_ptr<Template> assign;
   std::shared_ptr<Template> output;  // JSONata Output
 
@@ -81,6 +82,8 @@ struct State {
   std::optional<std::string> error, cause;
   std::optional<JsonPath> error_path, cause_path;
   std::shared_ptr<Template> error_template, cause_template;
+  // ErrorPath / CausePath as {"v.$": path-or-intrinsic}: AWS accepts intrinsics there.
+  std::shared_ptr<Template> error_path_template, cause_path_template;
 
   // Parallel (branches) and Map (processor): flow ids in StateMachine::flows.
   std::vector<int> branches;

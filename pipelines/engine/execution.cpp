@@ -230,8 +230,9 @@ struct Execution::Impl {
     int retry = 0;
     for (int r : f.retry_counts) retry += r;
     c["State"] = {{"EnteredTime", format_iso8601(f.entered)},
-                  {"Name", f.state ? f.state->name : ""},
-                  {"RetryCount", retry}};
+                  {"Name", f.state ? f.state->name : ""}};
+    // Recorded AWS context objects carry RetryCount only once a retry happened.
+    if (retry > 0) c["State"]["RetryCount"] = retry;
     c["StateMachine"] = {{"Id", context.state_machine_arn}, {"Name", context.state_machine_name}};
     if (!f.task_token.empty()) c["Task"] = {{"Token", f.task_token}};
     if (map_item) c["Map"] = {{"Item", *map_item}};
@@ -690,7 +691,14 @@ struct Execution::Impl {
           if (!p) return fail_state(f, p.error());
           effective = std::move(*p);
         }
-        if (st.result) return finish(f, *st.result);
+        if (st.result) {
+          if (options.payload_limit_bytes && st.result_bytes > options.payload_limit_bytes)
+            return fail_state(f, AslError{"States.DataLimitExceeded",
+                                          "The state/task '" + st.name +
+                                              "' returned a result with a size exceeding the "
+                                              "maximum number of bytes service limit."});
+          return finish(f, *st.result);
+        }
         return finish(f, std::move(effective));
       }
       case StateType::kSucceed: {
@@ -711,6 +719,18 @@ struct Execution::Impl {
       case StateType::kMap:
         return run_children(f, std::move(effective));
     }
+  }
+
+  static AslResult<void> path_text(const std::shared_ptr<Template>& t, const Scope& scope,
+                                   std::optional<std::string>& out) {
+    auto v = t->evaluate(scope);
+    if (!v) return tl::unexpected(v.error());
+    const Json& value = (*v)["v"];
+    if (!value.is_string())
+      return asl_fail("States.Runtime",
+                      "The ErrorPath/CausePath value " + value.dump() + " is not a string");
+    out = value.get<std::string>();
+    return {};
   }
 
   void run_fail(Frame& f, const Json& effective) {
@@ -741,8 +761,10 @@ struct Execution::Impl {
     };
     std::optional<std::string> error, cause;
     auto e1 = text_of(st.error, st.error_path, st.error_template, "Error", error);
+    if (e1 && st.error_path_template) e1 = path_text(st.error_path_template, h.scope, error);
     if (!e1) return fail_frame(f, e1.error());
     auto e2 = text_of(st.cause, st.cause_path, st.cause_template, "Cause", cause);
+    if (e2 && st.cause_path_template) e2 = path_text(st.cause_path_template, h.scope, cause);
     if (!e2) return fail_frame(f, e2.error());
     err.error = error.value_or("");
     err.cause = cause;
@@ -808,18 +830,26 @@ struct Execution::Impl {
     ScopeHolder h;
     fill_scope(h, f, &effective);
     std::optional<TimePoint> until;
+    const char* error_name = st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime";
+    // AWS refuses timestamps more than 24855 days (2^31 s) ahead: "Wait state
+    // delay is too long" (recorded at the 24856-day boundary).
     auto seconds_value = [&](const Json& v) -> AslResult<TimePoint> {
-      if (!v.is_number() || v.get<double>() < 0)
-        return asl_fail("States.Runtime",
-                        "The Wait seconds value " + v.dump() + " is not a non-negative number");
+      if (!v.is_number() || v.get<double>() < 0 || std::floor(v.get<double>()) != v.get<double>())
+        return asl_fail(error_name,
+                        "The SecondsPath parameter cannot be parsed as a long value: " + v.dump());
       return now + Duration(static_cast<int64_t>(v.get<double>() * 1e6));
     };
     auto timestamp_value = [&](const Json& v) -> AslResult<TimePoint> {
       auto us = v.is_string() ? parse_timestamp_us(v.get<std::string>()) : std::nullopt;
       if (!us)
-        return asl_fail("States.Runtime",
-                        "The Wait timestamp " + v.dump() + " is not an RFC3339 timestamp");
-      return from_epoch_us(*us);
+        return asl_fail(error_name,
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                        "offset date-time format string: " +
+                            v.dump());
+      TimePoint t = from_epoch_us(*us);
+      if (t - now > std::chrono::hours(24 * 24855))
+        return asl_fail(error_name, "Wait state delay is too long.");
+      return t;
     };
     AslResult<TimePoint> r = now;
     if (st.wait_seconds) {
@@ -976,6 +1006,22 @@ struct Execution::Impl {
     if (f.phase == Phase::kEnter) runnable.push_back(f.id);
   }
 
+  // AWS accepts a numeric string where a Path names an integer ("1").
+  static std::optional<int64_t> integer_of(const std::optional<Json>& v) {
+    if (!v) return std::nullopt;
+    if (v->is_number_integer()) return v->get<int64_t>();
+    if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())
+      return static_cast<int64_t>(v->get<double>());
+    if (v->is_string()) {
+      const auto& s = v->get_ref<const std::string&>();
+      if (s.empty() || s.size() > 18) return std::nullopt;
+      for (char ch : s)
+        if (!std::isdigit(static_cast<unsigned char>(ch))) return std::nullopt;
+      return std::stoll(s);
+    }
+    return std::nullopt;
+  }
+
   void run_children(Frame& f, Json effective) {
     const State& st = *f.state;
     ScopeHolder h;
@@ -1027,8 +1073,9 @@ struct Execution::Impl {
       items = effective;
     }
     if (!items.is_array())
-      return fail_state(
-          f, AslError{"States.Runtime", "Map state input must be an array, got " + items.dump()});
+      return fail_state(f,
+                        AslError{st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime",
+                                 "Map state input must be an array, got " + items.dump()});
     if (st.item_batcher && st.item_batcher->is_object()) {
       size_t per = st.item_batcher->value("MaxItemsPerBatch", static_cast<size_t>(0));
       if (per == 0) per = items.size() ? items.size() : 1;
@@ -1044,28 +1091,32 @@ struct Execution::Impl {
     }
     f.max_concurrency = st.max_concurrency;
     if (st.max_concurrency_path) {
-      auto v = resolve_path(*st.max_concurrency_path, h.scope);
-      if (!v || !v->is_number_integer() || v->get<int64_t>() < 0)
+      auto v = integer_of(resolve_path(*st.max_concurrency_path, h.scope));
+      if (!v || *v < 0)
         return fail_state(f,
                           AslError{"States.Runtime",
                                    "The MaxConcurrencyPath field refers to a value that is not a "
                                    "non-negative integer"});
-      f.max_concurrency = static_cast<int>(v->get<int64_t>());
+      f.max_concurrency = static_cast<int>(*v);
     }
     f.tolerated_count.reset();
     f.tolerated_percentage.reset();
     if (st.tolerated_failure_count) f.tolerated_count = *st.tolerated_failure_count;
     if (st.tolerated_failure_percentage) f.tolerated_percentage = *st.tolerated_failure_percentage;
     if (st.tolerated_failure_count_path) {
-      auto v = resolve_path(*st.tolerated_failure_count_path, h.scope);
-      if (!v || !v->is_number_integer() || v->get<int64_t>() < 0)
+      auto v = integer_of(resolve_path(*st.tolerated_failure_count_path, h.scope));
+      if (!v || *v < 0)
         return fail_state(f, AslError{"States.Runtime",
                                       "ToleratedFailureCountPath must resolve to a non-negative "
                                       "integer"});
-      f.tolerated_count = v->get<int64_t>();
+      f.tolerated_count = *v;
     }
     if (st.tolerated_failure_percentage_path) {
       auto v = resolve_path(*st.tolerated_failure_percentage_path, h.scope);
+      if (v && v->is_string()) {
+        Json parsed = Json::parse(v->get<std::string>(), nullptr, false);
+        if (parsed.is_number()) v = parsed;
+      }
       if (!v || !v->is_number() || v->get<double>() < 0 || v->get<double>() > 100)
         return fail_state(f, AslError{"States.Runtime",
                                       "ToleratedFailurePercentagePath must resolve to a number "

@@ -36,7 +36,9 @@ class Parser {
     ++pos_;
     std::string out;
     while (!done() && peek() != quote) {
-      if (peek() == '\\' && pos_ + 1 < text_.size()) ++pos_;
+      // A backslash escapes only the quote itself; otherwise it is literal
+      // (recorded: $['Test\\""Name"'] names the key Test\\""Name").
+      if (peek() == '\\' && pos_ + 1 < text_.size() && text_[pos_ + 1] == quote) ++pos_;
       out += text_[pos_++];
     }
     if (!eat(quote)) return std::nullopt;

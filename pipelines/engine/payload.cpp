@@ -182,8 +182,14 @@ AslResult<std::optional<Json>> evaluate_node(const Node& node, const Scope& scop
       if (!value) return tl::unexpected(value.error());
       return std::optional<Json>(std::move(*value));
     }
-    case Node::Kind::kJsonata:
-      return evaluate_jsonata(*node.expression, scope);
+    case Node::Kind::kJsonata: {
+      auto value = evaluate_jsonata(*node.expression, scope);
+      if (value && !*value)
+        return asl_fail("States.QueryEvaluationError", "The JSONata expression '" +
+                                                           node.expression->text() +
+                                                           "' returned nothing (undefined).");
+      return value;
+    }
   }
   return std::optional<Json>();
 }
