@@ -339,8 +339,13 @@ void Controller::schedule(TimePoint now) {
   std::vector<Placement> placements;
   std::vector<std::pair<std::string, std::string>> reasons;
   std::vector<std::pair<std::string, std::string>> refused;
+  // Jobs that wait get a reason with every node's numbers, for the first
+  // kExplained of them in order: enough for `helix describe` of what is
+  // near the front, without rewriting a 10,000-job queue each iteration.
+  constexpr int kExplained = 100;
+  int explained = 0;
   book_.for_each_runnable([&](const Job& job) {
-    if (free_vcpus <= 0) return false;  // every node is full
+    if (free_vcpus <= 0 && explained >= kExplained) return false;  // every node is full
     auto q = queues_.find(job.queue);
     if (q == queues_.end()) {
       reasons.emplace_back(job.id, "ACTION_REQUIRED - job queue " + job.queue + " was deleted");
@@ -428,6 +433,16 @@ void Controller::schedule(TimePoint now) {
         placements.push_back({job.id, ce, i, {}});
         return true;
       }
+    }
+    if (could_fit && explained < kExplained) {
+      // It fits some node, just not now: say what each node lacks. The AWS
+      // code lets a jobStateTimeLimitAction cancel a job that waits too long.
+      std::string why;
+      for (const auto& [i, ce] : candidates)
+        if (auto lack = nodes_[i].ledger.not_now(job.resources))
+          why += (why.empty() ? "" : "; ") + *lack;
+      reasons.emplace_back(job.id, "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - " + why);
+      ++explained;
     }
     if (!could_fit) {
       // No node could ever run it. As Slurm refuses such a job at once,

@@ -21,6 +21,20 @@ bool NodeLedger::fits_now(const queues::ResourceRequest& r) const {
          used_.memory_mib + r.memory_mib <= total_.memory_mib && used_.gpus + r.gpus <= total_.gpus;
 }
 
+std::optional<std::string> NodeLedger::not_now(const queues::ResourceRequest& r) const {
+  std::string out;
+  auto check = [&](const char* what, int64_t need, int64_t used, int64_t total) {
+    if (need <= total - used) return;
+    out += (out.empty() ? "" : ", ") + std::string("needs ") + std::to_string(need) + " " + what +
+           ", " + std::to_string(total - used) + " free of " + std::to_string(total);
+  };
+  check("vCPUs", r.vcpus, used_.vcpus, total_.vcpus);
+  check("MiB", r.memory_mib, used_.memory_mib, total_.memory_mib);
+  check("GPUs", r.gpus, used_.gpus, total_.gpus);
+  if (out.empty()) return std::nullopt;
+  return total_.name + ": " + out;
+}
+
 std::optional<std::string> NodeLedger::never_fits(const queues::ResourceRequest& r) const {
   auto describe = [&](const char* what, int64_t need, int64_t have) {
     return "needs " + std::to_string(need) + " " + what + ", node " + total_.name + " has " +

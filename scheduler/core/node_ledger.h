@@ -41,6 +41,9 @@ class NodeLedger {
   // the PUs it already holds (an attempt restored after a restart); empty:
   // the lowest free ones. Returns the PUs reserved (OS indexes, ascending).
   // Precondition: fits_now(request), and `pus` (if given) free.
+  // Why the request does not fit now, with the numbers ("n1: needs 2
+  // vCPUs, 1 free of 4"); nullopt when it fits.
+  std::optional<std::string> not_now(const queues::ResourceRequest& request) const;
   std::vector<int> reserve(const std::string& holder, const queues::ResourceRequest& request,
                            std::vector<int> pus = {});
   void release(const std::string& holder);

@@ -5,6 +5,7 @@ same time on disjoint PUs. A job over its memory limit is killed and says
 so (cgroup v1, as root)."""
 
 import os
+import time
 import unittest
 
 from helixd import Helixd
@@ -65,6 +66,21 @@ class BindingTest(unittest.TestCase):
         inside = cpu_list(status_field(self.d.log(job["jobId"]), "Cpus_allowed_list"))
         self.assertEqual(inside, sorted(os.sched_getaffinity(0)))
         self.assertEqual(job["helix"]["cpus"], inside)
+
+    def test_a_waiting_job_says_what_each_node_lacks(self):
+        ncpu = len(os.sched_getaffinity(0))
+        blocker = self.submit("sleep 3", ncpu)
+        self.d.wait_status(blocker, ["RUNNING"])
+        waiting = self.submit("true", 1)
+        job = self.d.wait_status(waiting, ["RUNNABLE"])
+        for _ in range(50):
+            job = self.d.describe(waiting)
+            if job.get("statusReason"):
+                break
+            time.sleep(0.05)
+        self.assertRegex(job["statusReason"],
+                         rf"^CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - \S+: needs 1 vCPUs, 0 free of {ncpu}$")
+        self.assertEqual(self.d.wait(waiting)["status"], "SUCCEEDED")
 
     @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
                          "memory limits need root and cgroup v1")
