@@ -324,7 +324,10 @@ struct Execution::Impl {
 
   Json entered_details(const State& st, const Json& input) {
     if (!options.is_recording_history) return Json();
-    return Json{{"name", st.name}, {"input", input}};
+    Json d = Json::object();
+    d.emplace("name", st.name);
+    d.emplace("input", input);
+    return d;
   }
 
   // ---- state completion -------------------------------------------------
@@ -380,9 +383,11 @@ struct Execution::Impl {
                   bool is_end) {
     const State& st = *f.state;
     if (options.is_recording_history) {
-      Json d{{"name", st.name}, {"output", output}};
-      if (assigned) d["assignedVariables"] = *assigned;
-      emit(&f, std::string(state_type_name(st.type)) + "StateExited", std::move(d));
+      Json d = Json::object();
+      d.emplace("name", st.name);
+      d.emplace("output", output);
+      if (assigned) d.emplace("assignedVariables", *assigned);
+      emit(&f, st.exited_type, std::move(d));
     } else {
       emit(&f, {}, Json());
     }
@@ -659,8 +664,7 @@ struct Execution::Impl {
     f.retry_counts.assign(st.retriers.size(), 0);
     f.task_token.clear();
     if (options.is_recording_history) {
-      emit(&f, std::string(state_type_name(st.type)) + "StateEntered",
-           entered_details(st, f.input));
+      emit(&f, st.entered_type, entered_details(st, f.input));
     } else {
       emit(&f, {}, Json());
     }
@@ -675,7 +679,12 @@ struct Execution::Impl {
     const State& st = *f.state;
     ScopeHolder h;
     Json effective;
-    if (!st.is_jsonata) {
+    if (!st.is_jsonata && !st.input_path.is_present && !st.result_path.is_present &&
+        (st.type == StateType::kPass || st.type == StateType::kSucceed)) {
+      // The raw input is not read again (no ResultPath to merge into): move it.
+      effective = std::move(f.input);
+      f.input = Json();
+    } else if (!st.is_jsonata) {
       auto in = apply_input_path(st, f);
       if (!in) return fail_state(f, in.error());
       effective = std::move(*in);
