@@ -197,6 +197,13 @@ struct Execution::Impl {
   Rng* rng = nullptr;
   std::deque<int> runnable;
 
+  void inspect(const char* key, const Json& value) {
+    if (options.single_state) options.single_state->inspection[key] = value;
+  }
+  void inspect(const Frame& f, const char* key, const Json& value) {
+    if (f.parent < 0) inspect(key, value);
+  }
+
   // ---- events -----------------------------------------------------------
 
   int64_t emit(Frame* frame, std::string type, Json details, std::optional<int64_t> previous = {}) {
@@ -338,6 +345,9 @@ struct Execution::Impl {
     Json output;
     Json assigned;
     bool has_assign = st.assign != nullptr;
+    if (options.single_state && !st.is_jsonata &&
+        (st.type == StateType::kTask || (st.type == StateType::kPass && st.result)))
+      inspect(f, "result", result);
     if (!st.is_jsonata) {
       if (st.result_selector) {
         ScopeHolder h;
@@ -352,8 +362,10 @@ struct Execution::Impl {
         if (!a) return fail_state(f, a.error());
         assigned = std::move(*a);
       }
+      if (options.single_state) inspect(f, "afterResultSelector", result);
       auto with_result = apply_result_path(st.result_path, f.input, std::move(result));
       if (!with_result) return fail_state(f, with_result.error());
+      if (options.single_state) inspect(f, "afterResultPath", *with_result);
       auto out = apply_output_path(st, f, std::move(*with_result));
       if (!out) return fail_state(f, out.error());
       output = std::move(*out);
@@ -382,6 +394,11 @@ struct Execution::Impl {
   void exit_state(Frame& f, Json output, const Json* assigned, const std::string& next,
                   bool is_end) {
     const State& st = *f.state;
+    if (options.single_state && f.parent < 0) {
+      // TestState runs one state: report where it would go and stop.
+      if (!is_end && !next.empty()) options.single_state->next_state = next;
+      is_end = true;
+    }
     if (options.is_recording_history) {
       Json d = Json::object();
       d.emplace("name", st.name);
@@ -420,13 +437,25 @@ struct Execution::Impl {
         double u = static_cast<double>(rng->next_u64() >> 11) / 9007199254740992.0;
         delay *= u;
       }
+      if (options.single_state && f.parent < 0) {
+        options.single_state->is_retriable = true;
+        options.single_state->error = err;
+        inspect("errorDetails", Json{{"retryIndex", i}, {"retryBackoffIntervalSeconds", delay}});
+        return fail_frame(f, err);
+      }
       ++f.retry_counts[i];
       f.phase = Phase::kRetry;
       f.wake = now + Duration(static_cast<int64_t>(delay * 1e6));
       return;
     }
-    for (const Catcher& c : st.catchers) {
+    for (size_t ci = 0; ci < st.catchers.size(); ++ci) {
+      const Catcher& c = st.catchers[ci];
       if (!error_matches(c.errors, err.error, false)) continue;
+      if (options.single_state && f.parent < 0) {
+        options.single_state->is_caught = true;
+        options.single_state->error = err;
+        inspect("errorDetails", Json{{"catchIndex", ci}});
+      }
       Json error_output{{"Error", err.error}};
       if (err.cause) error_output["Cause"] = *err.cause;
       Json output;
@@ -662,6 +691,7 @@ struct Execution::Impl {
     const State& st = *f.state;
     f.entered = now;
     f.retry_counts.assign(st.retriers.size(), 0);
+    if (options.single_state) inspect(f, "input", f.input);
     f.task_token.clear();
     if (options.is_recording_history) {
       emit(&f, st.entered_type, entered_details(st, f.input));
@@ -691,6 +721,11 @@ struct Execution::Impl {
     } else {
       effective = f.input;
     }
+    if (options.single_state && !st.is_jsonata && f.parent < 0 &&
+        ((st.type == StateType::kPass && !st.result) || st.type == StateType::kTask ||
+         st.type == StateType::kChoice || st.type == StateType::kFail ||
+         st.type == StateType::kSucceed))
+      inspect("afterInputPath", effective);
     switch (st.type) {
       case StateType::kPass: {
         if (st.is_jsonata) return finish(f, st.output ? Json(f.input) : Json(f.input));
@@ -700,6 +735,7 @@ struct Execution::Impl {
           if (!p) return fail_state(f, p.error());
           effective = std::move(*p);
         }
+        if (options.single_state && !st.result) inspect(f, "afterParameters", effective);
         if (st.result) {
           if (options.payload_limit_bytes && st.result_bytes > options.payload_limit_bytes)
             return fail_state(f, AslError{"States.DataLimitExceeded",
@@ -959,6 +995,12 @@ struct Execution::Impl {
     if (*timeout) f.task_deadline = now + Duration(static_cast<int64_t>(**timeout * 1e6));
     if (*heartbeat) f.heartbeat_deadline = now + Duration(static_cast<int64_t>(**heartbeat * 1e6));
     f.phase = Phase::kTask;
+    if (options.single_state && f.parent < 0) {
+      inspect(st.is_jsonata ? "afterArguments" : "afterParameters", parameters);
+      SingleStateTrace& trace = *options.single_state;
+      if (trace.mock_error) return task_error(f, *trace.mock_error, "TaskFailed");
+      if (trace.mock_result) return task_done(f, *trace.mock_result);
+    }
     if (options.is_recording_history) {
       Json d{{"resourceType", resource_type(st.resource)},
              {"resource", resource_action(st.resource)},
@@ -1039,6 +1081,12 @@ struct Execution::Impl {
     f.finished_children = 0;
     f.failed_children = 0;
     f.next_item = 0;
+    if (options.single_state && f.parent < 0 &&
+        (options.single_state->mock_result || options.single_state->mock_error)) {
+      // TestState with a mock: the mock stands for the whole Map/Parallel result.
+      if (options.single_state->mock_error) return fail_state(f, *options.single_state->mock_error);
+      return finish(f, *options.single_state->mock_result);
+    }
     if (st.type == StateType::kParallel) {
       if (!st.is_jsonata && st.parameters) {
         auto p = st.parameters->evaluate(h.scope);
@@ -1227,6 +1275,11 @@ Execution::Execution(Execution&&) noexcept = default;
 Execution& Execution::operator=(Execution&&) noexcept = default;
 
 Effects Execution::start(Json input, ExecutionContext context, TimePoint now, Rng& rng) {
+  return start_with_variables(std::move(input), Json::object(), std::move(context), now, rng);
+}
+
+Effects Execution::start_with_variables(Json input, Json variables, ExecutionContext context,
+                                        TimePoint now, Rng& rng) {
   Impl& m = *impl_;
   Effects out = m.begin(now, rng);
   m.fx = &out;
@@ -1240,6 +1293,7 @@ Effects Execution::start(Json input, ExecutionContext context, TimePoint now, Rn
   else
     m.emit(nullptr, {}, Json(), 0);
   int top = m.new_frame(-1, 0, std::move(input), -1, 0);
+  if (variables.is_object()) m.frames.at(top).variables = std::move(variables);
   m.runnable.push_back(top);
   return m.end(out);
 }

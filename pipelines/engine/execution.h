@@ -73,7 +73,20 @@ struct Effects {
   std::optional<std::string> error, cause;
 };
 
+// TestState mode (test_state.h): the execution runs one state, stops at
+// its transition, answers its Task from a mock and records inspection data.
+struct SingleStateTrace {
+  std::optional<Json> mock_result;
+  std::optional<AslError> mock_error;
+  std::optional<std::string> next_state;
+  bool is_caught = false;
+  AslError error;  // the error caught or reported as retriable
+  bool is_retriable = false;
+  Json inspection = Json::object();
+};
+
 struct ExecutionOptions {
+  SingleStateTrace* single_state = nullptr;
   // Build history events (the controller needs them; benchmarks of the bare
   // interpreter may turn them off).
   bool is_recording_history = true;
@@ -88,6 +101,9 @@ class Execution {
   Execution& operator=(Execution&&) noexcept;
 
   Effects start(Json input, ExecutionContext context, TimePoint now, Rng& rng);
+  // start() with variables already set in the top-level scope (TestState).
+  Effects start_with_variables(Json input, Json variables, ExecutionContext context, TimePoint now,
+                               Rng& rng);
   // Unknown or finished task ids are ignored (a late report after a timeout).
   Effects task_succeeded(const std::string& task_id, Json output, TimePoint now, Rng& rng);
   Effects task_failed(const std::string& task_id, std::string error, std::string cause,

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "pipelines/engine/execution.h"
+#include "pipelines/engine/test_state.h"
 
 namespace helix::asl {
 namespace {
@@ -189,7 +190,32 @@ Outcome run_case(const Json& c) {
     return o;
   }
   if (start == "test_state") {
-    o.note = "TestState is not implemented yet";
+    TestStateRequest req;
+    req.definition = c["definition"];
+    req.input_text = c["input_text"].is_string() ? c["input_text"].get<std::string>() : "";
+    Json ts = c.value("test_state", Json::object());
+    auto text = [&](const char* key, const char* fallback) {
+      return ts.contains(key) && ts[key].is_string() ? ts[key].get<std::string>()
+                                                     : std::string(fallback);
+    };
+    req.state_name = text("stateName", "");
+    req.inspection_level = text("inspectionLevel", "INFO");
+    if (ts.contains("mock")) req.mock = ts["mock"];
+    if (ts.contains("variables")) req.variables = ts["variables"];
+    if (ts.contains("context")) req.context = ts["context"];
+    req.reveal_secrets = ts.contains("revealSecrets") && ts["revealSecrets"].is_boolean() &&
+                         ts["revealSecrets"].get<bool>();
+    if (c["definition"].is_null()) {
+      o.note = "definition is not JSON";
+      return o;
+    }
+    TimePoint now = from_epoch_ms(1'700'000'000'000);
+    if (c.contains("clock")) {
+      auto us = parse_timestamp_us(c["clock"]["now"].get<std::string>());
+      if (us) now = from_epoch_us(*us);
+    }
+    SeededRng rng(42);
+    o.result = test_state(req, now, rng);
     return o;
   }
   o.note = "unknown start " + start;

@@ -1,0 +1,126 @@
+#include "pipelines/engine/test_state.h"
+
+namespace helix::asl {
+namespace {
+
+Json api_error(const std::string& error, const std::string& cause) {
+  return Json{{"status", "API_ERROR"}, {"error", error}, {"cause", cause}};
+}
+
+// A JSON value given either as text or already parsed.
+std::optional<Json> json_of(const Json& v) {
+  if (v.is_string()) {
+    Json parsed = Json::parse(v.get<std::string>(), nullptr, false);
+    if (parsed.is_discarded()) return std::nullopt;
+    return parsed;
+  }
+  return v;
+}
+
+void add_target(Json& states, const Json& name) {
+  if (name.is_string() && !states.contains(name.get<std::string>()))
+    states[name.get<std::string>()] = Json{{"Type", "Succeed"}};
+}
+
+}  // namespace
+
+Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
+  Json input = Json::parse(request.input_text.empty() ? "{}" : request.input_text, nullptr, false);
+  if (input.is_discarded())
+    return api_error("InvalidExecutionInput", "the input is not valid JSON");
+  if (!request.definition.is_object()) return api_error("InvalidDefinition", "not a definition");
+
+  // Build a machine that starts at the state under test. Its transition
+  // targets become Succeed placeholders: TestState never runs them.
+  Json machine_json;
+  std::string name = request.state_name;
+  if (!name.empty()) {
+    machine_json = request.definition;
+    if (!machine_json.contains("States") || !machine_json["States"].contains(name))
+      return api_error("ValidationException",
+                       "State with name '" + name + "' does not exist in the definition");
+    machine_json["StartAt"] = name;
+  } else {
+    name = "StateName";
+    machine_json = Json{{"StartAt", name}, {"States", {{name, request.definition}}}};
+  }
+  {
+    Json& states = machine_json["States"];
+    const Json state = states[name];
+    add_target(states, state.value("Next", Json()));
+    add_target(states, state.value("Default", Json()));
+    for (const auto& c : state.value("Choices", Json::array()))
+      add_target(states, c.value("Next", Json()));
+    for (const auto& c : state.value("Catch", Json::array()))
+      add_target(states, c.value("Next", Json()));
+  }
+  auto machine = parse_state_machine(machine_json);
+  if (!machine) return api_error("InvalidDefinition", invalid_definition_message(machine.error()));
+  const State* state = (*machine)->top().find(name);
+
+  SingleStateTrace trace;
+  if (request.mock.is_object()) {
+    bool has_result = request.mock.contains("result");
+    bool has_error = request.mock.contains("errorOutput");
+    if (has_result && has_error)
+      return api_error("ValidationException",
+                       "A test state mock can have a result or an errorOutput, not both");
+    if (has_result) {
+      auto r = json_of(request.mock["result"]);
+      if (!r) return api_error("ValidationException", "Mock result is not valid JSON");
+      trace.mock_result = *r;
+    }
+    if (has_error) {
+      const Json& e = request.mock["errorOutput"];
+      trace.mock_error = AslError{
+          e.value("error", ""),
+          e.contains("cause") ? std::optional<std::string>(e.value("cause", "")) : std::nullopt};
+    }
+  }
+  bool needs_mock = state->type == StateType::kMap || state->type == StateType::kParallel ||
+                    state->type == StateType::kTask;
+  if (needs_mock && !trace.mock_result && !trace.mock_error)
+    return api_error("ValidationException",
+                     "TestState of a " + std::string(state_type_name(state->type)) +
+                         " state needs a mock: helix runs no service integrations here");
+  Json variables = Json::object();
+  if (!request.variables.is_null()) {
+    auto v = json_of(request.variables);
+    if (!v || !v->is_object())
+      return api_error("ValidationException", "variables must be a JSON object");
+    variables = *v;
+  }
+
+  ExecutionOptions options;
+  options.single_state = &trace;
+  options.is_recording_history = false;
+  Execution execution(*machine, options);
+  ExecutionContext ctx;
+  Effects fx = execution.start_with_variables(input, variables, ctx, now, rng);
+
+  Json out = Json::object();
+  if (fx.status == ExecutionStatus::kSucceeded) {
+    out["status"] = trace.is_caught ? "CAUGHT_ERROR" : "SUCCEEDED";
+    out["output"] = *fx.output;
+    if (trace.is_caught) {
+      out["error"] = trace.error.error;
+      if (trace.error.cause) out["cause"] = *trace.error.cause;
+    }
+  } else if (fx.status == ExecutionStatus::kFailed) {
+    out["status"] = trace.is_retriable ? "RETRIABLE" : "FAILED";
+    if (fx.error) out["error"] = *fx.error;
+    if (fx.cause) out["cause"] = *fx.cause;
+  } else {
+    return api_error("ValidationException", "the state did not finish in one step");
+  }
+  if (trace.next_state) out["nextState"] = *trace.next_state;
+  if (request.inspection_level == "DEBUG" || request.inspection_level == "TRACE") {
+    Json inspection = trace.inspection;
+    if (request.inspection_level == "TRACE" && !request.variables.is_null())
+      inspection["variables"] = variables;
+    out["inspectionData"] = inspection;
+  }
+  return out;
+}
+
+}  // namespace helix::asl
