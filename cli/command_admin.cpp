@@ -3,6 +3,7 @@
 
 #include "cli/apply_plan.h"
 #include "cli/commands.h"
+#include "cli/node_views.h"
 #include "cli/resource_views.h"
 #include "protocol/credentials_file.h"
 
@@ -183,6 +184,17 @@ int run_whoami(const CommandContext& ctx) {
   }
   ctx.out << reply->value("userName", "?") << " (uid " << reply->value("uid", json()).dump()
           << (reply->value("admin", false) ? ", admin" : "") << ")\n";
+  return 0;
+}
+
+int run_nodes(const CommandContext& ctx) {
+  auto reply = ctx.client.get_json("/helix/v1/nodes", "");
+  if (!reply) return report(ctx, reply.error());
+  if (ctx.output == OutputFormat::kJson) {
+    print_json(ctx, *reply);
+    return 0;
+  }
+  ctx.out << render_nodes(*reply);
   return 0;
 }
 

@@ -42,6 +42,7 @@ int run_queues(const CommandContext& ctx);
 int run_definitions(const CommandContext& ctx);
 int run_credentials(const CommandContext& ctx, const std::optional<std::string>& user);
 int run_whoami(const CommandContext& ctx);
+int run_nodes(const CommandContext& ctx);
 
 // Prints "helix: <message>" and returns 1 (2 when `usage`).
 int report(const CommandContext& ctx, const Error& error, bool usage = false);

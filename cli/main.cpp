@@ -108,6 +108,8 @@ int main(int argc, char** argv) {
   credentials_cmd->add_option("--user", credentials_user, "for this user (admin only)");
 
   auto* whoami_cmd = app.add_subcommand("whoami", "who helixd thinks you are");
+  auto* nodes_cmd =
+      app.add_subcommand("nodes", "each node's NUMA nodes and PUs with the jobs on them");
 
   try {
     app.parse(argc, argv);
@@ -140,5 +142,6 @@ int main(int argc, char** argv) {
   if (*definitions_cmd) return helix::cli::run_definitions(ctx);
   if (*credentials_cmd) return helix::cli::run_credentials(ctx, credentials_user);
   if (*whoami_cmd) return helix::cli::run_whoami(ctx);
+  if (*nodes_cmd) return helix::cli::run_nodes(ctx);
   return 2;
 }

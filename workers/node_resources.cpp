@@ -105,6 +105,27 @@ Result<NodeResources> discover_local_node() {
   return node;
 }
 
+std::vector<NumaNode> numa_layout_from_xml(const std::string& xml) {
+  std::vector<NumaNode> out;
+  auto topology = new_topology();
+  if (!topology) return out;
+  hwloc_topology_t topo = topology->get();
+  if (xml.empty() ||
+      hwloc_topology_set_xmlbuffer(topo, xml.data(), static_cast<int>(xml.size() + 1)) != 0 ||
+      hwloc_topology_load(topo) != 0)
+    return out;
+  for (hwloc_obj_t numa = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, nullptr); numa;
+       numa = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, numa)) {
+    NumaNode n;
+    n.os_index = static_cast<int>(numa->os_index);
+    n.memory_mib = static_cast<int64_t>(numa->attr->numanode.local_memory / (1024 * 1024));
+    for (int i = hwloc_bitmap_first(numa->cpuset); i >= 0; i = hwloc_bitmap_next(numa->cpuset, i))
+      n.pus.push_back(i);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 Result<NodeResources> node_resources_from_description(const std::string& description,
                                                       std::string hostname) {
   std::string xml;

@@ -40,6 +40,17 @@ Result<NodeResources> node_resources_from_xml(const std::string& xml, std::strin
 Result<NodeResources> node_resources_from_description(const std::string& description,
                                                       std::string hostname);
 
+// One NUMA node of a topology: its OS index, memory and PUs (OS indexes).
+struct NumaNode {
+  int os_index = 0;
+  int64_t memory_mib = 0;
+  std::vector<int> pus;
+};
+
+// The NUMA nodes of an exported topology, in OS index order; one node
+// holding every PU when the topology has none (or cannot be read).
+std::vector<NumaNode> numa_layout_from_xml(const std::string& xml);
+
 // GPUs are counted by PCI class rather than by hwloc OS devices: Debian's
 // hwloc has no CUDA/NVML/RSMI plugins, so an NVIDIA GPU shows no OS device
 // unless nvidia-drm is loaded, while a server's BMC graphics (ASPEED,

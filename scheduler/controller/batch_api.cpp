@@ -384,6 +384,7 @@ struct Routed {
   }
 
   HttpResponse helix(const std::string& rest, const json& body) {
+    if (rest == "nodes") return respond(c.nodes_view(caller));
     if (rest == "whoami")
       return ok_json({{"uid", caller.uid}, {"userName", caller.user}, {"admin", caller.admin}});
     if (rest == "credentials" && request.wire.method == "POST") {

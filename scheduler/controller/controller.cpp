@@ -35,7 +35,8 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, 
       rng_(rng),
       book_([this](const std::string& id) { return store_->job_facts(id); }, options_.kill_grace) {
   for (const auto& spec : options_.nodes)
-    nodes_.push_back(Node{spec, spec.agent, scheduler::NodeLedger(spec.capacity), false});
+    nodes_.push_back(Node{spec, spec.agent, scheduler::NodeLedger(spec.capacity), false,
+                          workers::numa_layout_from_xml(spec.topology_xml)});
 }
 
 Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
@@ -79,6 +80,45 @@ void Controller::deliver(workers::ExecEvent event) {
   post([this, event = std::move(event)]() -> Completion {
     on_exec_event(event);
     return nullptr;
+  });
+}
+
+Result<Controller::Json> Controller::nodes_view(const Identity& caller) {
+  return call<Json>([this, caller]() -> Result<Json> {
+    Json nodes = Json::array();
+    for (const auto& node : nodes_) {
+      const auto& cap = node.ledger.total();
+      std::map<int, std::string> holder_of;  // PU -> job id
+      for (const auto& holder : node.ledger.holders()) {
+        const Job* job = book_.find(holder);
+        bool visible = caller.admin || (job && job->owner.uid == caller.uid);
+        for (int pu : node.ledger.pus_of(holder)) holder_of[pu] = visible ? holder : "(other user)";
+      }
+      Json numa = Json::array();
+      auto layout = node.numa;
+      if (layout.empty()) layout.push_back({0, cap.memory_mib, cap.pus});
+      for (const auto& n : layout) {
+        Json pus = Json::array();
+        for (int pu : n.pus) {
+          if (std::find(cap.pus.begin(), cap.pus.end(), pu) == cap.pus.end()) continue;
+          Json p = {{"pu", pu}};
+          if (auto it = holder_of.find(pu); it != holder_of.end()) p["job"] = it->second;
+          pus.push_back(p);
+        }
+        numa.push_back({{"numaNode", n.os_index}, {"memoryMib", n.memory_mib}, {"pus", pus}});
+      }
+      nodes.push_back({{"name", cap.name},
+                       {"state", node.down ? "DOWN" : "UP"},
+                       {"computeEnvironment", node.spec.compute_environment},
+                       {"vcpus", cap.vcpus},
+                       {"freeVcpus", node.ledger.free_vcpus()},
+                       {"memoryMib", cap.memory_mib},
+                       {"freeMemoryMib", cap.memory_mib - node.ledger.used().memory_mib},
+                       {"gpus", cap.gpus},
+                       {"freeGpus", cap.gpus - node.ledger.used().gpus},
+                       {"numaNodes", numa}});
+    }
+    return Json{{"nodes", nodes}};
   });
 }
 

@@ -33,6 +33,7 @@
 #include "scheduler/controller/store.h"
 #include "scheduler/core/node_ledger.h"
 #include "workers/local_executor.h"
+#include "workers/node_resources.h"
 
 namespace helix::controller {
 
@@ -109,6 +110,10 @@ class Controller {
 
   // An event from a remote agent's transport thread, onto the loop.
   void deliver(workers::ExecEvent event);
+  // Every node: capacity, what is free, each PU's holder, by NUMA node
+  // (`helix nodes`). Admins see every job id; others see their own only.
+  Result<Json> nodes_view(const Identity& caller);
+
   // A node stopped answering (MPI transport): nothing more is placed on
   // it; its attempts are reported lost by the transport. Thread safe.
   void node_down(const std::string& name);
@@ -154,6 +159,7 @@ class Controller {
     workers::NodeAgent* agent = nullptr;
     scheduler::NodeLedger ledger;
     bool down = false;
+    std::vector<workers::NumaNode> numa;  // from the topology, for nodes_view
   };
 
   // Owned by the loop thread.

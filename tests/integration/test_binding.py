@@ -5,10 +5,11 @@ same time on disjoint PUs. A job over its memory limit is killed and says
 so (cgroup v1, as root)."""
 
 import os
+import subprocess
 import time
 import unittest
 
-from helixd import Helixd
+from helixd import BIN, Helixd
 
 
 def cpu_list(text):
@@ -81,6 +82,19 @@ class BindingTest(unittest.TestCase):
         self.assertRegex(job["statusReason"],
                          rf"^CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - \S+: needs 1 vCPUs, 0 free of {ncpu}$")
         self.assertEqual(self.d.wait(waiting)["status"], "SUCCEEDED")
+
+    def test_helix_nodes_shows_which_job_holds_which_pu(self):
+        job_id = self.submit("sleep 2", 1)
+        self.d.wait_status(job_id, ["RUNNING"])
+        job = self.d.describe(job_id)
+        view = self.d.request("GET", "/helix/v1/nodes")
+        holders = {p["pu"]: p.get("job") for n in view["nodes"] for numa in n["numaNodes"]
+                   for p in numa["pus"]}
+        self.assertEqual(holders[job["helix"]["cpus"][0]], job_id)
+        text = subprocess.run([os.path.join(BIN, "helix"), "nodes"], capture_output=True, text=True,
+                              env=dict(os.environ, HELIX_ENDPOINT="unix://" + self.d.socket)).stdout
+        self.assertIn(f"PU {job['helix']['cpus'][0]} {job_id[:8]}", text)
+        self.d.wait(job_id)
 
     @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
                          "memory limits need root and cgroup v1")
