@@ -1084,6 +1084,13 @@ struct Execution::Impl {
     if (options.single_state && f.parent < 0 &&
         (options.single_state->mock_result || options.single_state->mock_error)) {
       // TestState with a mock: the mock stands for the whole Map/Parallel result.
+      if (st.type == StateType::kMap) {
+        inspect("maxConcurrency", st.max_concurrency);
+        if (st.tolerated_failure_count)
+          inspect("toleratedFailureCount", *st.tolerated_failure_count);
+        if (st.tolerated_failure_percentage)
+          inspect("toleratedFailurePercentage", *st.tolerated_failure_percentage);
+      }
       if (options.single_state->mock_error) return fail_state(f, *options.single_state->mock_error);
       return finish(f, *options.single_state->mock_result);
     }

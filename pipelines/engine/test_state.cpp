@@ -77,9 +77,19 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
           e.contains("cause") ? std::optional<std::string>(e.value("cause", "")) : std::nullopt};
     }
   }
-  bool needs_mock = state->type == StateType::kMap || state->type == StateType::kParallel ||
+  bool has_mock = trace.mock_result || trace.mock_error;
+  bool takes_mock = state->type == StateType::kMap || state->type == StateType::kParallel ||
                     state->type == StateType::kTask;
-  if (needs_mock && !trace.mock_result && !trace.mock_error)
+  // Recorded: a mock on a state that runs no work is a ValidationException;
+  // a Map or Parallel without one is refused as InvalidDefinition.
+  if (has_mock && !takes_mock)
+    return api_error("ValidationException",
+                     "A mock can only be given for Task, Map and Parallel states");
+  if (!has_mock && state->type != StateType::kTask && takes_mock)
+    return api_error(
+        "InvalidDefinition",
+        "TestState of a " + std::string(state_type_name(state->type)) + " state needs a mock");
+  if (!has_mock && takes_mock)
     return api_error("ValidationException",
                      "TestState of a " + std::string(state_type_name(state->type)) +
                          " state needs a mock: helix runs no service integrations here");
