@@ -8,6 +8,7 @@ import os
 import time
 import unittest
 
+import test_containers
 from helixd import MpiCluster
 
 NODES = [
@@ -71,6 +72,33 @@ class MpiClusterTest(unittest.TestCase):
         with open(out) as f:
             lines = sorted(f.read().split())
         self.assertEqual(lines, sorted(ids))  # each job's effect exactly once
+
+
+class ContainerOnClusterTest(unittest.TestCase):
+    @unittest.skipUnless(test_containers.HAVE_TOOLS and os.geteuid() == 0,
+                         "container jobs need root, umoci, crun/runc and busybox-static")
+    def test_a_container_job_on_an_emulated_node_runs_bound_to_its_cpuset(self):
+        d = MpiCluster(NODES)
+        try:
+            layout = os.path.join(d.state_dir, "image")
+            test_containers.build_image(layout)
+            d.batch("RegisterJobDefinition", {
+                "jobDefinitionName": "boxed", "type": "container",
+                "containerProperties": {
+                    "image": layout + ":1.0",
+                    "command": ["grep", "Cpus_allowed_list", "/proc/self/status"],
+                    "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                             {"type": "MEMORY", "value": "64"}]}})
+            job = d.wait(d.submit(None, definition="boxed"), timeout=120)
+            log = d.log(job["jobId"])
+            self.assertEqual(job["status"], "SUCCEEDED", log)
+            self.assertIn(job["helix"]["node"], ("n1", "n2", "n3"))
+            # The emulated node's PU mapped onto this machine's (i mod count).
+            real = sorted(os.sched_getaffinity(0))
+            expected = [real[pu % len(real)] for pu in job["helix"]["cpus"]]
+            self.assertEqual(log.split()[-1], ",".join(map(str, expected)))
+        finally:
+            d.close()
 
 
 class BadAgentTest(unittest.TestCase):
