@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace helix::asl {
 namespace {
@@ -57,11 +58,11 @@ struct Frame {
   std::string task_id, task_token;
   std::optional<TimePoint> task_deadline, heartbeat_deadline;
   std::vector<int> retry_counts;
-  Json variables = Json::object();
-  // Parallel / Map bookkeeping
-  std::vector<int> children;
-  Json results = Json::array();
-  Json items = Json::array();
+  Json variables;  // null until Assign writes one (most frames never do)
+  // Parallel / Map bookkeeping; null outside those states
+  std::set<int> children;
+  Json results;
+  Json items;
   size_t next_item = 0, finished_children = 0, failed_children = 0;
   int max_concurrency = 0;
   std::optional<double> tolerated_percentage;
@@ -91,7 +92,7 @@ Json frame_to_json(const Frame& f) {
   if (f.heartbeat_deadline) j["heartbeat_deadline_us"] = to_epoch_us(*f.heartbeat_deadline);
   j["retry_counts"] = f.retry_counts;
   j["variables"] = f.variables;
-  j["children"] = f.children;
+  j["children"] = std::vector<int>(f.children.begin(), f.children.end());
   j["results"] = f.results;
   j["items"] = f.items;
   j["next_item"] = f.next_item;
@@ -219,8 +220,10 @@ struct Execution::Impl {
 
   const Json* find_variable(const Frame* f, std::string_view name) const {
     while (f) {
-      auto it = f->variables.find(name);
-      if (it != f->variables.end()) return &*it;
+      if (f->variables.is_object()) {
+        auto it = f->variables.find(name);
+        if (it != f->variables.end()) return &*it;
+      }
       f = f->parent >= 0 ? &frames.at(f->parent) : nullptr;
     }
     return nullptr;
@@ -268,8 +271,9 @@ struct Execution::Impl {
                              fp](const std::function<void(const std::string&, const Json*)>& fn) {
       const Frame* g = fp;
       while (g) {
-        for (auto it = g->variables.begin(); it != g->variables.end(); ++it)
-          fn(it.key(), &it.value());
+        if (g->variables.is_object())
+          for (auto it = g->variables.begin(); it != g->variables.end(); ++it)
+            fn(it.key(), &it.value());
         g = g->parent >= 0 ? &frames.at(g->parent) : nullptr;
       }
     };
@@ -326,6 +330,7 @@ struct Execution::Impl {
 
   void store_variables(Frame& f, const Json& assigned) {
     if (!assigned.is_object()) return;
+    if (!f.variables.is_object()) f.variables = Json::object();
     for (auto it = assigned.begin(); it != assigned.end(); ++it) f.variables[it.key()] = it.value();
   }
 
@@ -530,8 +535,7 @@ struct Execution::Impl {
     parent.last_event = std::max(parent.last_event, f.last_event);
     if (f.is_failed) {
       AslError err = f.error;
-      parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), id),
-                            parent.children.end());
+      parent.children.erase(id);
       if (is_map) {
         emit(&parent, "MapIterationFailed",
              options.is_recording_history ? Json{{"name", pst.name}, {"index", slot}} : Json());
@@ -570,8 +574,7 @@ struct Execution::Impl {
     if (is_map)
       emit(&parent, "MapIterationSucceeded",
            options.is_recording_history ? Json{{"name", pst.name}, {"index", slot}} : Json());
-    parent.children.erase(std::remove(parent.children.begin(), parent.children.end(), id),
-                          parent.children.end());
+    parent.children.erase(id);
     frames.erase(id);
     ++parent.finished_children;
     if (is_map) return map_progress(parent);
@@ -663,7 +666,7 @@ struct Execution::Impl {
            options.is_recording_history ? Json{{"name", st.name}, {"index", i}} : Json());
       int child = new_frame(m.id, st.processor, std::move(item_input), static_cast<int64_t>(i),
                             m.last_event);
-      m.children.push_back(child);
+      m.children.insert(child);
       runnable.push_back(child);
     }
     if (m.finished_children == total && m.children.empty()) {
@@ -1112,7 +1115,7 @@ struct Execution::Impl {
       for (size_t i = 0; i < st.branches.size(); ++i) {
         int child =
             new_frame(f.id, st.branches[i], effective, static_cast<int64_t>(i), f.last_event);
-        f.children.push_back(child);
+        f.children.insert(child);
         runnable.push_back(child);
       }
       if (st.branches.empty()) {
@@ -1490,7 +1493,7 @@ Result<Execution> Execution::from_json(std::shared_ptr<const StateMachine> machi
         f.heartbeat_deadline = from_epoch_us(fj["heartbeat_deadline_us"].get<int64_t>());
       f.retry_counts = fj.at("retry_counts").get<std::vector<int>>();
       f.variables = fj.at("variables");
-      f.children = fj.at("children").get<std::vector<int>>();
+      for (int child : fj.at("children").get<std::vector<int>>()) f.children.insert(child);
       f.results = fj.at("results");
       f.items = fj.at("items");
       f.next_item = fj.at("next_item").get<size_t>();
