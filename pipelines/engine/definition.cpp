@@ -330,8 +330,20 @@ class Builder {
         if (auto t = s.find("ToleratedFailureCountPath"); t != s.end())
           st.tolerated_failure_count_path = path(*t, at + "/ToleratedFailureCountPath");
         if (auto t = s.find("ItemBatcher"); t != s.end()) st.item_batcher = *t;
-        if (auto t = s.find("ItemReader"); t != s.end()) st.item_reader = *t;
-        if (auto t = s.find("ResultWriter"); t != s.end()) st.result_writer = *t;
+        for (const char* field : {"ItemReader", "ResultWriter"}) {
+          auto t = s.find(field);
+          if (t == s.end()) continue;
+          if (!t->is_object()) {
+            problem(at + "/" + field, std::string(field) + " must be an object");
+            continue;
+          }
+          bool is_reader = std::string(field) == "ItemReader";
+          (is_reader ? st.item_reader : st.result_writer) = *t;
+          const char* key = jn ? "Arguments" : "Parameters";
+          Json params = t->value(key, Json::object());
+          (is_reader ? st.item_reader_parameters : st.result_writer_parameters) =
+              payload(params, jn, at + "/" + field + "/" + key, key);
+        }
         break;
       }
       default:

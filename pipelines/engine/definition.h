@@ -100,6 +100,8 @@ struct State {
   std::optional<JsonPath> tolerated_failure_percentage_path, tolerated_failure_count_path;
   std::optional<Json> item_batcher;
   std::optional<Json> item_reader, result_writer;
+  // ItemReader / ResultWriter Parameters (JSONPath) or Arguments (JSONata).
+  std::shared_ptr<Template> item_reader_parameters, result_writer_parameters;
 
   std::vector<Retrier> retriers;
   std::vector<Catcher> catchers;

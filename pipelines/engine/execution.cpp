@@ -672,7 +672,28 @@ struct Execution::Impl {
     if (m.finished_children == total && m.children.empty()) {
       emit(&m, "MapStateSucceeded", Json());
       Json results = std::move(m.results);
-      m.results = Json::array();
+      m.results = Json();
+      if (st.result_writer) {
+        ResultWrite write;
+        write.state_name = st.name;
+        if (st.result_writer_parameters) {
+          ScopeHolder h;
+          fill_scope(h, m, &m.effective);
+          auto p = st.result_writer_parameters->evaluate(h.scope);
+          if (!p) {
+            fail_state(m, p.error());
+            if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+            return;
+          }
+          write.parameters = std::move(*p);
+        }
+        // The Map's output names where the results went, as AWS's
+        // ResultWriterDetails does; the results themselves leave as an effect.
+        Json details{{"ResultWriterDetails", write.parameters}};
+        write.results = std::move(results);
+        fx->result_writes.push_back(std::move(write));
+        results = std::move(details);
+      }
       finish(m, std::move(results));
       if (m.phase == Phase::kEnter) runnable.push_back(m.id);
     }
@@ -1139,6 +1160,11 @@ struct Execution::Impl {
     } else {
       items = effective;
     }
+    if (st.item_reader) {
+      auto read = read_items(st, h.scope);
+      if (!read) return fail_state(f, read.error());
+      items = std::move(*read);
+    }
     if (!items.is_array())
       return fail_state(f,
                         AslError{st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime",
@@ -1198,6 +1224,103 @@ struct Execution::Impl {
          options.is_recording_history ? Json{{"length", f.items.size()}} : Json());
     f.phase = Phase::kChildren;
     map_progress(f);
+  }
+
+  // ItemReader over bytes from the injected ItemSource. ReaderConfig:
+  // InputType JSON (an array), JSONL (one value per line) or CSV (first row
+  // or CSVHeaders as field names, every value a string), and MaxItems.
+  AslResult<Json> read_items(const State& st, const Scope& scope) {
+    const Json& reader = *st.item_reader;
+    Json params = Json::object();
+    if (st.item_reader_parameters) {
+      auto p = st.item_reader_parameters->evaluate(scope);
+      if (!p) return tl::unexpected(p.error());
+      params = std::move(*p);
+    }
+    if (!options.item_source)
+      return asl_fail("States.ItemReaderFailed", "no item source is configured for ItemReader");
+    auto bytes = options.item_source(reader.value("Resource", ""), params);
+    if (!bytes) return asl_fail("States.ItemReaderFailed", bytes.error());
+    Json config = reader.value("ReaderConfig", Json::object());
+    std::string type = config.value("InputType", "JSON");
+    size_t max_items = config.value("MaxItems", static_cast<size_t>(0));
+    Json items = Json::array();
+    if (type == "JSON") {
+      items = Json::parse(*bytes, nullptr, false);
+      if (items.is_discarded() || !items.is_array())
+        return asl_fail("States.ItemReaderFailed", "the ItemReader object is not a JSON array");
+    } else if (type == "JSONL") {
+      size_t start = 0;
+      while (start < bytes->size()) {
+        size_t end = bytes->find('\n', start);
+        if (end == std::string::npos) end = bytes->size();
+        std::string line = bytes->substr(start, end - start);
+        start = end + 1;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        Json v = Json::parse(line, nullptr, false);
+        if (v.is_discarded())
+          return asl_fail("States.ItemReaderFailed", "a JSONL line is not valid JSON");
+        items.push_back(std::move(v));
+      }
+    } else if (type == "CSV") {
+      std::vector<std::vector<std::string>> rows;
+      std::vector<std::string> row;
+      std::string cell;
+      bool quoted = false;
+      for (size_t i = 0; i < bytes->size(); ++i) {
+        char c = (*bytes)[i];
+        if (quoted) {
+          if (c == '"' && i + 1 < bytes->size() && (*bytes)[i + 1] == '"') {
+            cell += '"';
+            ++i;
+          } else if (c == '"') {
+            quoted = false;
+          } else {
+            cell += c;
+          }
+        } else if (c == '"') {
+          quoted = true;
+        } else if (c == ',') {
+          row.push_back(std::move(cell));
+          cell.clear();
+        } else if (c == '\n' || c == '\r') {
+          if (c == '\r' && i + 1 < bytes->size() && (*bytes)[i + 1] == '\n') ++i;
+          row.push_back(std::move(cell));
+          cell.clear();
+          rows.push_back(std::move(row));
+          row.clear();
+        } else {
+          cell += c;
+        }
+      }
+      if (!cell.empty() || !row.empty()) {
+        row.push_back(std::move(cell));
+        rows.push_back(std::move(row));
+      }
+      std::vector<std::string> headers;
+      size_t first = 0;
+      if (config.value("CSVHeaderLocation", "FIRST_ROW") == "GIVEN") {
+        headers = config.value("CSVHeaders", std::vector<std::string>());
+      } else if (!rows.empty()) {
+        headers = rows[0];
+        first = 1;
+      }
+      for (size_t r = first; r < rows.size(); ++r) {
+        if (rows[r].size() != headers.size())
+          return asl_fail("States.ItemReaderFailed", "CSV row " + std::to_string(r + 1) + " has " +
+                                                         std::to_string(rows[r].size()) +
+                                                         " fields, the header has " +
+                                                         std::to_string(headers.size()));
+        Json item = Json::object();
+        for (size_t k = 0; k < headers.size(); ++k) item[headers[k]] = rows[r][k];
+        items.push_back(std::move(item));
+      }
+    } else {
+      return asl_fail("States.ItemReaderFailed", "unsupported ReaderConfig InputType " + type);
+    }
+    if (max_items > 0 && items.size() > max_items)
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(max_items), items.end());
+    return items;
   }
 
   // ---- driving ----------------------------------------------------------------

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,8 +64,17 @@ struct TaskRequest {
   std::string task_token;
 };
 
+// A Map state's ResultWriter: the controller writes `results` where
+// `parameters` (the evaluated ResultWriter Parameters/Arguments) say.
+struct ResultWrite {
+  std::string state_name;
+  Json parameters;
+  Json results;
+};
+
 struct Effects {
   std::vector<HistoryEvent> events;
+  std::vector<ResultWrite> result_writes;
   std::vector<TaskRequest> tasks;
   std::vector<std::string> cancelled_tasks;
   std::optional<TimePoint> next_wake;
@@ -85,7 +95,14 @@ struct SingleStateTrace {
   Json inspection = Json::object();
 };
 
+// The bytes an ItemReader names. The engine does no I/O: the controller
+// resolves the evaluated ItemReader Parameters ({"Bucket", "Key"} or a
+// helix path) and returns the object's bytes, or an error message.
+using ItemSource = std::function<tl::expected<std::string, std::string>(const std::string& resource,
+                                                                        const Json& parameters)>;
+
 struct ExecutionOptions {
+  ItemSource item_source;
   SingleStateTrace* single_state = nullptr;
   // Build history events (the controller needs them; benchmarks of the bare
   // interpreter may turn them off).

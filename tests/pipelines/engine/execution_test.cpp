@@ -270,5 +270,49 @@ TEST(AslExecution, OversizedTaskResultIsDataLimitExceeded) {
   EXPECT_EQ(fx.error, "States.DataLimitExceeded");
 }
 
+TEST(AslExecution, ItemReaderCsvFromTheItemSourceAndResultWriterEffect) {
+  const char* def = R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+      "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 2},
+      "Parameters": {"Bucket": "data", "Key.$": "$.key"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P",
+      "States": {"P": {"Type": "Pass", "End": true}}},
+    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+      "Parameters": {"Bucket": "out", "Prefix": "runs"}},
+    "End": true}}})";
+  ExecutionOptions options;
+  Json asked;
+  options.item_source = [&](const std::string& resource,
+                            const Json& parameters) -> tl::expected<std::string, std::string> {
+    EXPECT_EQ(resource, "arn:aws:states:::s3:getObject");
+    asked = parameters;
+    return std::string("id,name\n1,\"a, b\"\n2,c\n3,d\n");
+  };
+  SeededRng rng(12);
+  Execution e(machine(def), options);
+  Effects fx = e.start(Json{{"key", "in.csv"}}, {}, kT0, rng);
+  EXPECT_EQ(asked, (Json{{"Bucket", "data"}, {"Key", "in.csv"}}));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  ASSERT_EQ(fx.result_writes.size(), 1u);
+  // MaxItems 2 keeps the first two data rows; CSV values stay strings.
+  Json expected =
+      Json::array({Json{{"id", "1"}, {"name", "a, b"}}, Json{{"id", "2"}, {"name", "c"}}});
+  EXPECT_EQ(fx.result_writes[0].results, expected);
+  EXPECT_EQ(*fx.output, (Json{{"ResultWriterDetails", {{"Bucket", "out"}, {"Prefix", "runs"}}}}));
+}
+
+TEST(AslExecution, ItemReaderWithoutSourceIsACatchableError) {
+  const char* def = R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}},
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+    "Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Done"}], "End": true},
+    "Done": {"Type": "Pass", "End": true}}})";
+  SeededRng rng(13);
+  Execution e(machine(def));
+  Effects fx = e.start(Json::object(), {}, kT0, rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ((*fx.output)["Error"], "States.ItemReaderFailed");
+}
+
 }  // namespace
 }  // namespace helix::asl
