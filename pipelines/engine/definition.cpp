@@ -156,8 +156,6 @@ class Builder {
       problem(at, type == s.end() ? "These fields are required: [Type]" : "Unknown state type");
       return st;
     }
-    st.entered_type = std::string(state_type_name(st.type)) + "StateEntered";
-    st.exited_type = std::string(state_type_name(st.type)) + "StateExited";
     st.is_jsonata = parent_jsonata;
     if (auto q = s.find("QueryLanguage"); q != s.end()) {
       if (*q == "JSONata") {

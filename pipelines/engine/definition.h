@@ -50,7 +50,6 @@ struct OptionalPath {
 struct State {
   std::string name;
   StateType type = StateType::kPass;
-  std::string entered_type, exited_type;  // "PassStateEntered": built once, not per event
   bool is_jsonata = false;
   std::string next;
   bool is_end = false;

@@ -109,8 +109,8 @@ Json frame_to_json(const Frame& f) {
   return j;
 }
 
-std::string camel(const std::string& type) {
-  std::string out = type;
+std::string camel(std::string_view type) {
+  std::string out(type);
   if (!out.empty()) out[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[0])));
   return out;
 }
@@ -128,6 +128,54 @@ bool error_matches(const std::vector<std::string>& names, const std::string& err
       return true;
   }
   return false;
+}
+
+}  // namespace
+
+namespace {
+
+std::string_view entered_type(StateType type) {
+  switch (type) {
+    case StateType::kPass:
+      return "PassStateEntered";
+    case StateType::kTask:
+      return "TaskStateEntered";
+    case StateType::kChoice:
+      return "ChoiceStateEntered";
+    case StateType::kWait:
+      return "WaitStateEntered";
+    case StateType::kSucceed:
+      return "SucceedStateEntered";
+    case StateType::kFail:
+      return "FailStateEntered";
+    case StateType::kParallel:
+      return "ParallelStateEntered";
+    case StateType::kMap:
+      return "MapStateEntered";
+  }
+  return "PassStateEntered";
+}
+
+std::string_view exited_type(StateType type) {
+  switch (type) {
+    case StateType::kPass:
+      return "PassStateExited";
+    case StateType::kTask:
+      return "TaskStateExited";
+    case StateType::kChoice:
+      return "ChoiceStateExited";
+    case StateType::kWait:
+      return "WaitStateExited";
+    case StateType::kSucceed:
+      return "SucceedStateExited";
+    case StateType::kFail:
+      return "FailStateExited";
+    case StateType::kParallel:
+      return "ParallelStateExited";
+    case StateType::kMap:
+      return "MapStateExited";
+  }
+  return "PassStateExited";
 }
 
 }  // namespace
@@ -153,7 +201,7 @@ Json HistoryEvent::to_wire() const {
   j["id"] = id;
   j["previousEventId"] = previous_event_id;
   j["timestamp"] = static_cast<double>(to_epoch_us(timestamp)) / 1e6;
-  j["type"] = type;
+  j["type"] = std::string(type);
   if (!details.is_null()) {
     Json d = details;
     for (const char* payload : {"input", "output", "parameters"}) {
@@ -207,12 +255,13 @@ struct Execution::Impl {
 
   // ---- events -----------------------------------------------------------
 
-  int64_t emit(Frame* frame, std::string type, Json details, std::optional<int64_t> previous = {}) {
+  int64_t emit(Frame* frame, std::string_view type, Json details,
+               std::optional<int64_t> previous = {}) {
     int64_t id = next_event_id++;
     int64_t prev = previous ? *previous : (frame ? frame->last_event : 0);
     if (frame) frame->last_event = id;
     if (options.is_recording_history)
-      fx->events.push_back(HistoryEvent{id, prev, now, std::move(type), std::move(details)});
+      fx->events.push_back(HistoryEvent{id, prev, now, type, std::move(details)});
     return id;
   }
 
@@ -409,7 +458,7 @@ struct Execution::Impl {
       d.emplace("name", st.name);
       d.emplace("output", output);
       if (assigned) d.emplace("assignedVariables", *assigned);
-      emit(&f, st.exited_type, std::move(d));
+      emit(&f, exited_type(st.type), std::move(d));
     } else {
       emit(&f, {}, Json());
     }
@@ -718,7 +767,7 @@ struct Execution::Impl {
     if (options.single_state) inspect(f, "input", f.input);
     f.task_token.clear();
     if (options.is_recording_history) {
-      emit(&f, st.entered_type, entered_details(st, f.input));
+      emit(&f, entered_type(st.type), entered_details(st, f.input));
     } else {
       emit(&f, {}, Json());
     }

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -48,8 +49,8 @@ struct HistoryEvent {
   int64_t id = 0;
   int64_t previous_event_id = 0;
   TimePoint timestamp{};
-  std::string type;  // "PassStateEntered"
-  Json details;      // null when the type carries no details
+  std::string_view type;  // "PassStateEntered": always a string literal (static storage)
+  Json details;           // null when the type carries no details
   Json to_wire() const;
 };
 

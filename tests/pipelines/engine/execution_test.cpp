@@ -23,7 +23,7 @@ const TimePoint kT0 = from_epoch_ms(1'700'000'000'000);
 
 std::vector<std::string> types(const Effects& fx) {
   std::vector<std::string> out;
-  for (const auto& e : fx.events) out.push_back(e.type);
+  for (const auto& e : fx.events) out.emplace_back(e.type);
   return out;
 }
 
@@ -208,7 +208,7 @@ Effects drive(const std::shared_ptr<const StateMachine>& m, bool round_trip,
   Effects fx = e->start(Json{{"items", {1, 2, 3}}, {"v", "x"}}, {}, now, rng);
   std::deque<TaskRequest> outstanding;
   for (int step = 0; step < 100 && fx.status == ExecutionStatus::kRunning; ++step) {
-    for (const auto& ev : fx.events) log.push_back(std::to_string(ev.id) + ev.type);
+    for (const auto& ev : fx.events) log.push_back(std::to_string(ev.id) + std::string(ev.type));
     for (auto& t : fx.tasks) outstanding.push_back(std::move(t));
     if (round_trip) {
       auto restored = Execution::from_json(m, Json::parse(e->to_json().dump()));
@@ -224,7 +224,7 @@ Effects drive(const std::shared_ptr<const StateMachine>& m, bool round_trip,
       fx = e->timer_fired(now, rng);
     }
   }
-  for (const auto& ev : fx.events) log.push_back(std::to_string(ev.id) + ev.type);
+  for (const auto& ev : fx.events) log.push_back(std::to_string(ev.id) + std::string(ev.type));
   return fx;
 }
 
