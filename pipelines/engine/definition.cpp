@@ -208,6 +208,16 @@ class Builder {
           problem(at, "These fields are required: [Resource]");
         else
           st.resource = r->get<std::string>();
+        if (is_express_) {
+          // Recorded messages (the second keeps AWS's trailing space).
+          if (st.resource.find(".sync") != std::string::npos)
+            problem(at + "/Resource",
+                    "Express state machine does not support '.sync' service integration");
+          else if (st.resource.find(".waitForTaskToken") != std::string::npos)
+            problem(
+                at + "/Resource",
+                "Express state machine does not support '.waitForTaskToken' service integration ");
+        }
         if (auto c = s.find("Credentials"); c != s.end()) {
           if (!c->is_object() || (!c->contains("RoleArn") && !c->contains("RoleArn.$")))
             problem(at + "/Credentials", "The field 'RoleArn' is required but was missing");
@@ -388,6 +398,7 @@ class Builder {
   }
 
   std::vector<Diagnostic> diagnostics_;
+  bool is_express_ = false;
 
  private:
   StateMachine& machine_;
@@ -418,10 +429,11 @@ const char* state_type_name(StateType type) {
 }
 
 tl::expected<std::shared_ptr<const StateMachine>, std::vector<Diagnostic>> parse_state_machine(
-    const Json& definition) {
+    const Json& definition, ParseOptions options) {
   auto machine = std::make_shared<StateMachine>();
   machine->source = definition;
   Builder builder(*machine);
+  builder.is_express_ = options.is_express;
   if (!definition.is_object()) {
     builder.problem("/", "The definition must be a JSON object");
     return tl::unexpected(builder.diagnostics_);

@@ -134,9 +134,14 @@ struct StateMachine {
   const Flow& top() const { return *flows[0]; }
 };
 
+struct ParseOptions {
+  // EXPRESS machines may not use .sync or .waitForTaskToken integrations.
+  bool is_express = false;
+};
+
 // Parses and validates. On failure returns every diagnostic found.
 tl::expected<std::shared_ptr<const StateMachine>, std::vector<Diagnostic>> parse_state_machine(
-    const Json& definition);
+    const Json& definition, ParseOptions options = {});
 
 // The InvalidDefinition message CreateStateMachine gives for diagnostics.
 std::string invalid_definition_message(const std::vector<Diagnostic>& diagnostics);

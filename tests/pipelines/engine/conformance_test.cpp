@@ -168,7 +168,9 @@ Outcome run_case(const Json& c) {
                                          "the definition is not valid JSON", "/"});
       }
     } else {
-      auto machine = parse_state_machine(c["definition"]);
+      ParseOptions parse_options;
+      parse_options.is_express = c.value("state_machine_type", "") == "EXPRESS";
+      auto machine = parse_state_machine(c["definition"], parse_options);
       if (!machine) diagnostics = machine.error();
     }
     if (validate) {
