@@ -481,11 +481,16 @@ struct Execution::Impl {
     for (size_t i = 0; i < st.retriers.size(); ++i) {
       const Retrier& r = st.retriers[i];
       if (!error_matches(r.errors, err.error, true)) continue;
-      if (f.retry_counts[i] >= r.max_attempts) break;
+      bool is_test = options.single_state && f.parent < 0;
+      int attempts = is_test ? options.single_state->retrier_retry_count : f.retry_counts[i];
+      if (attempts >= r.max_attempts) {
+        if (is_test) inspect("errorDetails", Json{{"retryIndex", i}});
+        break;
+      }
       // Worked example: IntervalSeconds 2, BackoffRate 3, third retry
       // (count 2): 2 * 3^2 = 18 s, capped by MaxDelaySeconds; FULL jitter
       // then draws uniformly from [0, 18).
-      double delay = r.interval_seconds * std::pow(r.backoff_rate, f.retry_counts[i]);
+      double delay = r.interval_seconds * std::pow(r.backoff_rate, attempts);
       if (r.max_delay_seconds) delay = std::min(delay, *r.max_delay_seconds);
       if (r.is_jitter_full && rng) {
         double u = static_cast<double>(rng->next_u64() >> 11) / 9007199254740992.0;
@@ -1165,6 +1170,18 @@ struct Execution::Impl {
           inspect("toleratedFailurePercentage", *st.tolerated_failure_percentage);
       }
       if (options.single_state->mock_error) return fail_state(f, *options.single_state->mock_error);
+      if (st.type == StateType::kMap && options.single_state->map_iteration_failure_count) {
+        int64_t failed = *options.single_state->map_iteration_failure_count;
+        const Json& mock = *options.single_state->mock_result;
+        size_t total = mock.is_array() ? mock.size() : 0;
+        bool exceeded = (st.tolerated_failure_count && failed > *st.tolerated_failure_count) ||
+                        (st.tolerated_failure_percentage && total > 0 &&
+                         100.0 * static_cast<double>(failed) / static_cast<double>(total) >
+                             *st.tolerated_failure_percentage);
+        if (exceeded)
+          return fail_state(f, AslError{"States.ExceedToleratedFailureThreshold",
+                                        "The specified tolerated failure threshold was exceeded"});
+      }
       return finish(f, *options.single_state->mock_result);
     }
     if (st.type == StateType::kParallel) {

@@ -89,6 +89,9 @@ struct Effects {
 struct SingleStateTrace {
   std::optional<Json> mock_result;
   std::optional<AslError> mock_error;
+  // stateConfiguration: retries already made, Map iterations that failed.
+  int retrier_retry_count = 0;
+  std::optional<int64_t> map_iteration_failure_count;
   std::optional<std::string> next_state;
   bool is_caught = false;
   AslError error;  // the error caught or reported as retriable

@@ -93,6 +93,14 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
     return api_error("ValidationException",
                      "TestState of a " + std::string(state_type_name(state->type)) +
                          " state needs a mock: helix runs no service integrations here");
+  if (request.state_configuration.is_object()) {
+    const Json& cfg = request.state_configuration;
+    if (cfg.contains("retrierRetryCount") && cfg["retrierRetryCount"].is_number_integer())
+      trace.retrier_retry_count = cfg["retrierRetryCount"].get<int>();
+    if (cfg.contains("mapIterationFailureCount") &&
+        cfg["mapIterationFailureCount"].is_number_integer())
+      trace.map_iteration_failure_count = cfg["mapIterationFailureCount"].get<int64_t>();
+  }
   Json variables = Json::object();
   if (!request.variables.is_null()) {
     auto v = json_of(request.variables);

@@ -22,6 +22,7 @@ struct TestStateRequest {
   Json variables;  // JSON text or object of variables in scope
   Json context;    // JSON text or object overriding the context object
   bool reveal_secrets = false;
+  Json state_configuration;  // {"retrierRetryCount", "mapIterationFailureCount", ...}
 };
 
 // The TestState response: {"status": SUCCEEDED|FAILED|CAUGHT_ERROR|RETRIABLE,
