@@ -327,6 +327,17 @@ class Builder {
         if (!jn) st.parameters = nullptr;
         if (auto m = s.find("MaxConcurrency"); m != s.end() && m->is_number_integer())
           st.max_concurrency = m->get<int>();
+        for (const char* field :
+             {"MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"}) {
+          auto m = s.find(field);
+          if (m == s.end() || !jn || !m->is_string() || !is_jsonata_string(m->get<std::string>()))
+            continue;
+          auto t = payload(*m, true, at + "/" + field, field);
+          std::string which(field);
+          (which == "MaxConcurrency"          ? st.max_concurrency_template
+           : which == "ToleratedFailureCount" ? st.tolerated_count_template
+                                              : st.tolerated_percentage_template) = t;
+        }
         if (auto m = s.find("MaxConcurrencyPath"); m != s.end())
           st.max_concurrency_path = path(*m, at + "/MaxConcurrencyPath");
         if (auto t = s.find("ToleratedFailurePercentage"); t != s.end() && t->is_number())

@@ -93,6 +93,8 @@ struct State {
   std::shared_ptr<Template> items;  // JSONata Items
   std::shared_ptr<Template> item_selector;
   int max_concurrency = 0;
+  std::shared_ptr<Template> max_concurrency_template, tolerated_count_template,
+      tolerated_percentage_template;  // JSONata "{% %}" forms
   std::optional<JsonPath> max_concurrency_path;
   std::optional<double> tolerated_failure_percentage;
   std::optional<int> tolerated_failure_count;

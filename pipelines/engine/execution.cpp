@@ -1151,6 +1151,64 @@ struct Execution::Impl {
     return std::nullopt;
   }
 
+  // MaxConcurrency(Path) and ToleratedFailure{Count,Percentage}(Path), or
+  // their JSONata expressions, resolved into the Map frame.
+  AslResult<void> resolve_map_limits(Frame& f, const State& st, const Scope& scope) {
+    f.max_concurrency = st.max_concurrency;
+    f.tolerated_count.reset();
+    f.tolerated_percentage.reset();
+    if (st.tolerated_failure_count) f.tolerated_count = *st.tolerated_failure_count;
+    if (st.tolerated_failure_percentage) f.tolerated_percentage = *st.tolerated_failure_percentage;
+    auto jsonata_number = [&](const std::shared_ptr<Template>& t,
+                              const char* field) -> AslResult<std::optional<double>> {
+      if (!t) return std::optional<double>();
+      auto v = t->evaluate(scope);
+      if (!v) return tl::unexpected(v.error());
+      if (!v->is_number() || v->get<double>() < 0)
+        return asl_fail(
+            "States.QueryEvaluationError",
+            std::string("The ") + field + " expression must give a non-negative number");
+      return std::optional<double>(v->get<double>());
+    };
+    auto mc = jsonata_number(st.max_concurrency_template, "MaxConcurrency");
+    if (!mc) return tl::unexpected(mc.error());
+    if (*mc) f.max_concurrency = static_cast<int>(**mc);
+    auto tc = jsonata_number(st.tolerated_count_template, "ToleratedFailureCount");
+    if (!tc) return tl::unexpected(tc.error());
+    if (*tc) f.tolerated_count = static_cast<int64_t>(**tc);
+    auto tp = jsonata_number(st.tolerated_percentage_template, "ToleratedFailurePercentage");
+    if (!tp) return tl::unexpected(tp.error());
+    if (*tp) f.tolerated_percentage = **tp;
+    if (st.max_concurrency_path) {
+      auto v = integer_of(resolve_path(*st.max_concurrency_path, scope));
+      if (!v || *v < 0)
+        return asl_fail("States.Runtime",
+                        "The MaxConcurrencyPath field refers to a value that is not a "
+                        "non-negative integer");
+      f.max_concurrency = static_cast<int>(*v);
+    }
+    if (st.tolerated_failure_count_path) {
+      auto v = integer_of(resolve_path(*st.tolerated_failure_count_path, scope));
+      if (!v || *v < 0)
+        return asl_fail("States.Runtime",
+                        "ToleratedFailureCountPath must resolve to a non-negative integer");
+      f.tolerated_count = *v;
+    }
+    if (st.tolerated_failure_percentage_path) {
+      auto v = resolve_path(*st.tolerated_failure_percentage_path, scope);
+      if (v && v->is_string()) {
+        Json parsed = Json::parse(v->get<std::string>(), nullptr, false);
+        if (parsed.is_number()) v = parsed;
+      }
+      if (!v || !v->is_number() || v->get<double>() < 0 || v->get<double>() > 100)
+        return asl_fail(
+            "States.Runtime",
+            "ToleratedFailurePercentagePath must resolve to a number between 0 and 100");
+      f.tolerated_percentage = v->get<double>();
+    }
+    return {};
+  }
+
   void run_children(Frame& f, Json effective) {
     const State& st = *f.state;
     ScopeHolder h;
@@ -1163,21 +1221,21 @@ struct Execution::Impl {
         (options.single_state->mock_result || options.single_state->mock_error)) {
       // TestState with a mock: the mock stands for the whole Map/Parallel result.
       if (st.type == StateType::kMap) {
-        inspect("maxConcurrency", st.max_concurrency);
-        if (st.tolerated_failure_count)
-          inspect("toleratedFailureCount", *st.tolerated_failure_count);
-        if (st.tolerated_failure_percentage)
-          inspect("toleratedFailurePercentage", *st.tolerated_failure_percentage);
+        if (auto limits = resolve_map_limits(f, st, h.scope); !limits)
+          return fail_state(f, limits.error());
+        inspect("maxConcurrency", f.max_concurrency);
+        if (f.tolerated_count) inspect("toleratedFailureCount", *f.tolerated_count);
+        if (f.tolerated_percentage) inspect("toleratedFailurePercentage", *f.tolerated_percentage);
       }
       if (options.single_state->mock_error) return fail_state(f, *options.single_state->mock_error);
       if (st.type == StateType::kMap && options.single_state->map_iteration_failure_count) {
         int64_t failed = *options.single_state->map_iteration_failure_count;
         const Json& mock = *options.single_state->mock_result;
         size_t total = mock.is_array() ? mock.size() : 0;
-        bool exceeded = (st.tolerated_failure_count && failed > *st.tolerated_failure_count) ||
-                        (st.tolerated_failure_percentage && total > 0 &&
+        bool exceeded = (f.tolerated_count && failed > *f.tolerated_count) ||
+                        (f.tolerated_percentage && total > 0 &&
                          100.0 * static_cast<double>(failed) / static_cast<double>(total) >
-                             *st.tolerated_failure_percentage);
+                             *f.tolerated_percentage);
         if (exceeded)
           return fail_state(f, AslError{"States.ExceedToleratedFailureThreshold",
                                         "The specified tolerated failure threshold was exceeded"});
@@ -1248,40 +1306,8 @@ struct Execution::Impl {
       }
       items = std::move(batches);
     }
-    f.max_concurrency = st.max_concurrency;
-    if (st.max_concurrency_path) {
-      auto v = integer_of(resolve_path(*st.max_concurrency_path, h.scope));
-      if (!v || *v < 0)
-        return fail_state(f,
-                          AslError{"States.Runtime",
-                                   "The MaxConcurrencyPath field refers to a value that is not a "
-                                   "non-negative integer"});
-      f.max_concurrency = static_cast<int>(*v);
-    }
-    f.tolerated_count.reset();
-    f.tolerated_percentage.reset();
-    if (st.tolerated_failure_count) f.tolerated_count = *st.tolerated_failure_count;
-    if (st.tolerated_failure_percentage) f.tolerated_percentage = *st.tolerated_failure_percentage;
-    if (st.tolerated_failure_count_path) {
-      auto v = integer_of(resolve_path(*st.tolerated_failure_count_path, h.scope));
-      if (!v || *v < 0)
-        return fail_state(f, AslError{"States.Runtime",
-                                      "ToleratedFailureCountPath must resolve to a non-negative "
-                                      "integer"});
-      f.tolerated_count = *v;
-    }
-    if (st.tolerated_failure_percentage_path) {
-      auto v = resolve_path(*st.tolerated_failure_percentage_path, h.scope);
-      if (v && v->is_string()) {
-        Json parsed = Json::parse(v->get<std::string>(), nullptr, false);
-        if (parsed.is_number()) v = parsed;
-      }
-      if (!v || !v->is_number() || v->get<double>() < 0 || v->get<double>() > 100)
-        return fail_state(f, AslError{"States.Runtime",
-                                      "ToleratedFailurePercentagePath must resolve to a number "
-                                      "between 0 and 100"});
-      f.tolerated_percentage = v->get<double>();
-    }
+    if (auto limits = resolve_map_limits(f, st, h.scope); !limits)
+      return fail_state(f, limits.error());
     f.effective = std::move(effective);
     f.items = std::move(items);
     f.results = Json::array();

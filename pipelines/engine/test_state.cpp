@@ -134,7 +134,7 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
   if (trace.next_state) out["nextState"] = *trace.next_state;
   if (request.inspection_level == "DEBUG" || request.inspection_level == "TRACE") {
     Json inspection = trace.inspection;
-    if (request.inspection_level == "TRACE" && !request.variables.is_null())
+    if (request.inspection_level == "TRACE" && !variables.empty())
       inspection["variables"] = variables;
     out["inspectionData"] = inspection;
   }

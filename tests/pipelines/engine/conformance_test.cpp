@@ -8,6 +8,7 @@
 // does not list, or when the pass rate drops below kPassRateFloor.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,6 +27,9 @@ namespace fs = std::filesystem;
 
 // The checked-in floor; raise it as the engine improves.
 constexpr double kPassRateFloor = 0.925;
+
+// ASL_CONFORMANCE_VERBOSE=1 prints the difference for every failing case.
+bool getenv_debug() { return std::getenv("ASL_CONFORMANCE_VERBOSE") != nullptr; }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -288,6 +292,8 @@ TEST(AslConformance, RecordedCases) {
       p += ok;
       ++t;
     }
+    if (!ok && getenv_debug())
+      std::cout << "DIFF " << name << " :: " << diff.substr(0, 400) << "\n";
     if (!ok && !known.count(name))
       unexpected_failures.push_back(name + "\n    " + file.filename().string() + "\n    " + diff);
     if (ok && known.count(name)) now_passing.push_back(name);
