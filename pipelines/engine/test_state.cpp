@@ -78,6 +78,16 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
     }
   }
   bool has_mock = trace.mock_result || trace.mock_error;
+  if (request.state_configuration.is_object()) {
+    const Json& cfg = request.state_configuration;
+    if (cfg.contains("retrierRetryCount") && cfg["retrierRetryCount"].is_number_integer())
+      trace.retrier_retry_count = cfg["retrierRetryCount"].get<int>();
+    if (cfg.contains("mapIterationFailureCount") &&
+        cfg["mapIterationFailureCount"].is_number_integer())
+      trace.map_iteration_failure_count = cfg["mapIterationFailureCount"].get<int64_t>();
+  }
+  if (trace.map_iteration_failure_count && !has_mock)
+    return api_error("ValidationException", "mapIterationFailureCount needs a mock result");
   bool takes_mock = state->type == StateType::kMap || state->type == StateType::kParallel ||
                     state->type == StateType::kTask;
   // Recorded: a mock on a state that runs no work is a ValidationException;
@@ -93,14 +103,22 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
     return api_error("ValidationException",
                      "TestState of a " + std::string(state_type_name(state->type)) +
                          " state needs a mock: helix runs no service integrations here");
-  if (request.state_configuration.is_object()) {
-    const Json& cfg = request.state_configuration;
-    if (cfg.contains("retrierRetryCount") && cfg["retrierRetryCount"].is_number_integer())
-      trace.retrier_retry_count = cfg["retrierRetryCount"].get<int>();
-    if (cfg.contains("mapIterationFailureCount") &&
-        cfg["mapIterationFailureCount"].is_number_integer())
-      trace.map_iteration_failure_count = cfg["mapIterationFailureCount"].get<int64_t>();
-  }
+  // Recorded TestState refusals of inconsistent mocks and configurations.
+  if (trace.mock_result && request.reveal_secrets)
+    return api_error("ValidationException", "revealSecrets cannot be used with a mock result");
+  if (trace.mock_result && state->type == StateType::kMap && !state->result_writer &&
+      !trace.mock_result->is_array())
+    return api_error("ValidationException", "the mock result of a Map state must be an array");
+  if (trace.mock_result && state->type == StateType::kMap && trace.map_iteration_failure_count &&
+      trace.mock_result->is_array() &&
+      *trace.map_iteration_failure_count > static_cast<int64_t>(trace.mock_result->size()))
+    return api_error("ValidationException",
+                     "mapIterationFailureCount exceeds the number of items in the mock result");
+  if (trace.mock_result && state->type == StateType::kParallel &&
+      (!trace.mock_result->is_array() || trace.mock_result->size() != state->branches.size()))
+    return api_error(
+        "ValidationException",
+        "the mock result of a Parallel state must be an array with one entry per branch");
   Json variables = Json::object();
   if (!request.variables.is_null()) {
     auto v = json_of(request.variables);
