@@ -22,6 +22,25 @@ void add_target(Json& states, const Json& name) {
     states[name.get<std::string>()] = Json{{"Type", "Succeed"}};
 }
 
+// The States object that holds `name`, searching the top level, Parallel
+// branches and Map processors (TestState may name a nested state).
+const Json* find_states_with(const Json& flow, const std::string& name) {
+  if (!flow.is_object()) return nullptr;
+  auto states = flow.find("States");
+  if (states == flow.end() || !states->is_object()) return nullptr;
+  if (states->contains(name)) return &*states;
+  for (const auto& [state_name, state] : states->items()) {
+    if (!state.is_object()) continue;
+    for (const char* key : {"ItemProcessor", "Iterator"})
+      if (auto p = state.find(key); p != state.end())
+        if (const Json* found = find_states_with(*p, name)) return found;
+    if (auto b = state.find("Branches"); b != state.end() && b->is_array())
+      for (const auto& branch : *b)
+        if (const Json* found = find_states_with(branch, name)) return found;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
@@ -35,11 +54,13 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
   Json machine_json;
   std::string name = request.state_name;
   if (!name.empty()) {
-    machine_json = request.definition;
-    if (!machine_json.contains("States") || !machine_json["States"].contains(name))
+    const Json* states = find_states_with(request.definition, name);
+    if (!states)
       return api_error("ValidationException",
                        "State with name '" + name + "' does not exist in the definition");
-    machine_json["StartAt"] = name;
+    machine_json = Json{{"StartAt", name}, {"States", *states}};
+    if (request.definition.contains("QueryLanguage"))
+      machine_json["QueryLanguage"] = request.definition["QueryLanguage"];
   } else {
     name = "StateName";
     machine_json = Json{{"StartAt", name}, {"States", {{name, request.definition}}}};
