@@ -295,6 +295,14 @@ struct Execution::Impl {
     c["StateMachine"] = {{"Id", context.state_machine_arn}, {"Name", context.state_machine_name}};
     if (!f.task_token.empty()) c["Task"] = {{"Token", f.task_token}};
     if (map_item) c["Map"] = {{"Item", *map_item}};
+    if (options.single_state && options.single_state->context_override.is_object())
+      for (const auto& [key, value] : options.single_state->context_override.items()) {
+        if (value.is_object() && c[key].is_object()) {
+          for (const auto& [field, v] : value.items()) c[key][field] = v;  // values replace whole
+        } else {
+          c[key] = value;
+        }
+      }
     return c;
   }
 

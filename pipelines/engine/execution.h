@@ -91,6 +91,8 @@ struct SingleStateTrace {
   std::optional<AslError> mock_error;
   // stateConfiguration: retries already made, Map iterations that failed.
   int retrier_retry_count = 0;
+  // TestState's context: its fields replace the engine's in $$.
+  Json context_override;
   std::optional<int64_t> map_iteration_failure_count;
   std::optional<std::string> next_state;
   bool is_caught = false;

@@ -140,6 +140,30 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
     return api_error(
         "ValidationException",
         "the mock result of a Parallel state must be an array with one entry per branch");
+  if (!request.context.is_null()) {
+    auto c = json_of(request.context);
+    if (!c || !c->is_object())
+      return api_error("ValidationException", "Invalid Context object provided");
+    static const char* kTop[] = {"Execution", "State", "StateMachine", "Task", "Map"};
+    static const char* kExecution[] = {"Id",        "Input",        "Name",       "RoleArn",
+                                       "StartTime", "RedriveCount", "RedriveTime"};
+    for (const auto& [key, value] : c->items()) {
+      bool known = false;
+      for (const char* k : kTop) known = known || key == k;
+      if (!known)
+        return api_error("ValidationException",
+                         "Invalid Context object provided: Field '" + key + "' is not allowed");
+      if (key == "Execution" && value.is_object())
+        for (const auto& [field, v] : value.items()) {
+          bool ok = false;
+          for (const char* k : kExecution) ok = ok || field == k;
+          if (!ok)
+            return api_error("ValidationException", "Invalid Context object provided: Field '" +
+                                                        field + "' is not allowed");
+        }
+    }
+    trace.context_override = *c;
+  }
   Json variables = Json::object();
   if (!request.variables.is_null()) {
     auto v = json_of(request.variables);
