@@ -1217,6 +1217,38 @@ struct Execution::Impl {
     return {};
   }
 
+  // The items a Map iterates: Items (JSONata), ItemsPath, the ItemReader's
+  // object, or the effective input; an error unless it is an array.
+  AslResult<Json> map_items(const State& st, const Json& effective, const Scope& scope) {
+    Json items;
+    if (st.is_jsonata && st.items) {
+      auto v = st.items->evaluate(scope);
+      if (!v) return tl::unexpected(v.error());
+      items = std::move(*v);
+    } else if (st.items_path) {
+      auto v = resolve_path(*st.items_path, scope);
+      if (!v)
+        return asl_fail("States.Runtime",
+                        "Invalid path '" + st.items_path->text() + "' : No results for path");
+      items = std::move(*v);
+    } else {
+      items = effective;
+    }
+    if (st.item_reader) {
+      auto read = read_items(st, scope);
+      if (!read) return tl::unexpected(read.error());
+      items = std::move(*read);
+    }
+    if (!items.is_array()) {
+      if (st.items_path)
+        return asl_fail("States.Runtime",
+                        "Reference path \"" + st.items_path->text() + "\" must point to array.");
+      return asl_fail(st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime",
+                      "Map state input must be an array, got " + items.dump());
+    }
+    return items;
+  }
+
   void run_children(Frame& f, Json effective) {
     const State& st = *f.state;
     ScopeHolder h;
@@ -1229,6 +1261,10 @@ struct Execution::Impl {
         (options.single_state->mock_result || options.single_state->mock_error)) {
       // TestState with a mock: the mock stands for the whole Map/Parallel result.
       if (st.type == StateType::kMap) {
+        // AWS reads the items before it consults the mock.
+        if (!st.item_reader)
+          if (auto listed = map_items(st, effective, h.scope); !listed)
+            return fail_state(f, listed.error());
         if (auto limits = resolve_map_limits(f, st, h.scope); !limits)
           return fail_state(f, limits.error());
         inspect("maxConcurrency", f.max_concurrency);
@@ -1278,29 +1314,9 @@ struct Execution::Impl {
       return;
     }
     // Map
-    Json items;
-    if (st.is_jsonata && st.items) {
-      auto v = st.items->evaluate(h.scope);
-      if (!v) return fail_state(f, v.error());
-      items = std::move(*v);
-    } else if (st.items_path) {
-      auto v = resolve_path(*st.items_path, h.scope);
-      if (!v)
-        return fail_state(f, AslError{"States.Runtime", "Invalid path '" + st.items_path->text() +
-                                                            "' : No results for path"});
-      items = std::move(*v);
-    } else {
-      items = effective;
-    }
-    if (st.item_reader) {
-      auto read = read_items(st, h.scope);
-      if (!read) return fail_state(f, read.error());
-      items = std::move(*read);
-    }
-    if (!items.is_array())
-      return fail_state(f,
-                        AslError{st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime",
-                                 "Map state input must be an array, got " + items.dump()});
+    auto listed = map_items(st, effective, h.scope);
+    if (!listed) return fail_state(f, listed.error());
+    Json items = std::move(*listed);
     if (st.item_batcher && st.item_batcher->is_object()) {
       size_t per = st.item_batcher->value("MaxItemsPerBatch", static_cast<size_t>(0));
       if (per == 0) per = items.size() ? items.size() : 1;
