@@ -53,6 +53,7 @@ json attempt_to_store(const Attempt& a) {
             {"taskId", a.task_id},
             {"node", a.node},
             {"cpus", a.cpus},
+            {"numaNodes", a.numa_nodes},
             {"nodes", a.nodes},
             {"nodeCpus", a.node_cpus},
             {"ce", a.compute_environment},
@@ -77,6 +78,7 @@ Attempt attempt_from_store(const json& j) {
   a.task_id = j.at("taskId").get<std::string>();
   a.node = j.value("node", "");
   a.cpus = j.value("cpus", std::vector<int>{});
+  a.numa_nodes = j.value("numaNodes", std::vector<int>{});
   a.nodes = j.value("nodes", std::vector<std::string>{});
   a.node_cpus = j.value("nodeCpus", std::vector<std::vector<int>>{});
   a.compute_environment = j.value("ce", "");
@@ -330,12 +332,14 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
   if (job.current) {
     helix["node"] = job.current->node;
     helix["cpus"] = job.current->cpus;
+    helix["numaNodes"] = job.current->numa_nodes;
     if (!job.current->nodes.empty()) helix["nodes"] = job.current->nodes;
     helix["logPath"] = job.current->log_path;
     helix["attempt"] = job.current->number;
   } else if (!job.attempts.empty()) {
     helix["node"] = job.attempts.back().node;
     helix["cpus"] = job.attempts.back().cpus;
+    helix["numaNodes"] = job.attempts.back().numa_nodes;
     if (!job.attempts.back().nodes.empty()) helix["nodes"] = job.attempts.back().nodes;
     helix["logPath"] = job.attempts.back().log_path;
   }

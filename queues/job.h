@@ -43,7 +43,8 @@ struct Attempt {
   int number = 1;
   std::string task_id;  // file-name safe, unique per attempt
   std::string node;
-  std::vector<int> cpus;  // the PUs (OS indexes) the attempt is bound to; empty: unbound
+  std::vector<int> cpus;        // the PUs (OS indexes) the attempt is bound to; empty: unbound
+  std::vector<int> numa_nodes;  // the NUMA nodes its memory is bound to
   // Multi-node jobs: the node and PUs of each node index (node index i on
   // nodes[i]); `node` and `cpus` are the main node's.
   std::vector<std::string> nodes;

@@ -281,7 +281,8 @@ std::vector<const Job*> JobBook::active() const {
 
 void JobBook::place(const std::string& job_id, const std::string& node, const std::string& ce,
                     const std::string& log_dir, TimePoint now, std::vector<int> cpus,
-                    std::vector<std::string> gang_nodes, std::vector<std::vector<int>> gang_cpus) {
+                    std::vector<int> numa_nodes, std::vector<std::string> gang_nodes,
+                    std::vector<std::vector<int>> gang_cpus) {
   Job* job = find_mut(job_id);
   if (!job || job->status != JobStatus::kRunnable) return;
   job->launches++;
@@ -290,6 +291,7 @@ void JobBook::place(const std::string& job_id, const std::string& node, const st
   a.task_id = make_task_id(*job);
   a.node = node;
   a.cpus = std::move(cpus);
+  a.numa_nodes = std::move(numa_nodes);
   a.nodes = std::move(gang_nodes);
   a.node_cpus = std::move(gang_cpus);
   a.compute_environment = ce;

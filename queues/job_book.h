@@ -111,7 +111,7 @@ class JobBook {
   // Records a placement: STARTING with a new attempt; launched after commit.
   void place(const std::string& job_id, const std::string& node, const std::string& ce,
              const std::string& log_dir, TimePoint now, std::vector<int> cpus = {},
-             std::vector<std::string> gang_nodes = {},
+             std::vector<int> numa_nodes = {}, std::vector<std::string> gang_nodes = {},
              std::vector<std::vector<int>> gang_cpus = {});
   // A RUNNABLE job's blocked reason (MISCONFIGURATION:..., CAPACITY:...).
   // `time_limit`: its queue's jobStateTimeLimitAction for this reason; the

@@ -25,7 +25,59 @@ namespace {
 
 constexpr size_t kMaxCommandsPerIteration = 2000;
 
+// The packer's view of a node: its NUMA nodes with the PUs jobs may use
+// (capacity.pus, in the topology's NUMA nodes) and its offered memory split
+// over them in proportion to what the topology says (so --node-memory-mib
+// and VMs whose NUMA figures miss hot-plugged memory still add up). GPUs
+// sit on the first NUMA node: their affinity is not read yet.
+scheduler::NumaLedger packer_for(const scheduler::NodeCapacity& cap,
+                                 const std::vector<workers::NumaNode>& layout) {
+  std::vector<int> pus = cap.pus;
+  if (pus.empty())
+    for (int i = 0; i < cap.vcpus; ++i) pus.push_back(i);
+  std::vector<scheduler::NumaNodeSpec> specs;
+  int64_t topology_memory = 0;
+  for (const auto& n : layout) topology_memory += n.memory_mib;
+  std::set<int> placed;
+  for (const auto& n : layout) {
+    scheduler::NumaNodeSpec s;
+    s.id = n.os_index;
+    for (int pu : n.pus)
+      if (std::find(pus.begin(), pus.end(), pu) != pus.end() && placed.insert(pu).second)
+        s.pus.push_back(pu);
+    s.memory_mib = topology_memory > 0 ? cap.memory_mib * n.memory_mib / topology_memory : 0;
+    specs.push_back(std::move(s));
+  }
+  if (specs.empty()) specs.push_back({0, 0, {}, {}});
+  // PUs the topology does not place (emulated nodes, odd exports): NUMA 0.
+  for (int pu : pus)
+    if (!placed.count(pu)) specs.front().pus.push_back(pu);
+  int64_t assigned = 0;
+  for (const auto& s : specs) assigned += s.memory_mib;
+  specs.front().memory_mib += cap.memory_mib - assigned;  // rounding, or no topology
+  for (int g = 0; g < cap.gpus; ++g) specs.front().gpus.push_back(g);
+  return scheduler::NumaLedger(cap.name, std::move(specs));
+}
+
 }  // namespace
+
+scheduler::NumaPlacement Controller::Node::take(const std::string& holder,
+                                                const queues::ResourceRequest& r,
+                                                const std::vector<int>& pus) {
+  scheduler::NumaRequest want{r.vcpus, r.memory_mib, r.gpus};
+  std::optional<scheduler::NumaPlacement> p;
+  if (!pus.empty()) p = packer.place_on(pus, want);
+  if (!p) p = packer.place(want);
+  if (!p) p = scheduler::NumaPlacement{};  // cannot happen when ledger.fits_now(r)
+  packer.reserve(holder, *p);
+  ledger.reserve(holder, r, p->pus);
+  return *p;
+}
+
+void Controller::Node::give_back(const std::string& holder) {
+  packer.release(holder);
+  ledger.release(holder);
+}
 
 Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, Clock& clock,
                        Rng& rng)
@@ -34,9 +86,12 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, 
       clock_(clock),
       rng_(rng),
       book_([this](const std::string& id) { return store_->job_facts(id); }, options_.kill_grace) {
-  for (const auto& spec : options_.nodes)
+  for (const auto& spec : options_.nodes) {
+    auto numa = workers::numa_layout_from_xml(spec.topology_xml);
+    auto packer = packer_for(spec.capacity, numa);
     nodes_.push_back(Node{spec, spec.agent, scheduler::NodeLedger(spec.capacity), false,
-                          workers::numa_layout_from_xml(spec.topology_xml)});
+                          std::move(numa), std::move(packer)});
+  }
 }
 
 Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
@@ -195,11 +250,11 @@ Result<void> Controller::load() {
       for (size_t k = 0; k < a.nodes.size() && k < job.node_resources.size(); ++k)
         for (auto& node : nodes_)
           if (node.spec.capacity.name == a.nodes[k] && k != static_cast<size_t>(job.main_node))
-            node.ledger.reserve(job.id, job.node_resources[k],
-                                k < a.node_cpus.size() ? a.node_cpus[k] : std::vector<int>{});
+            node.take(job.id, job.node_resources[k],
+                      k < a.node_cpus.size() ? a.node_cpus[k] : std::vector<int>{});
       for (size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].spec.capacity.name == job.current->node) {
-          nodes_[i].ledger.reserve(job.id, job.resources, job.current->cpus);
+          nodes_[i].take(job.id, job.resources, job.current->cpus);
           node_of_task_[job.current->task_id] = i;
         }
     }
@@ -366,7 +421,7 @@ void Controller::schedule(TimePoint now) {
   for (auto& node : nodes_) {
     for (const auto& holder : node.ledger.holders()) {
       const Job* held = book_.find(holder);
-      if (!held || !queues::is_active_attempt(held->status)) node.ledger.release(holder);
+      if (!held || !queues::is_active_attempt(held->status)) node.give_back(holder);
     }
     if (!node.down) free_vcpus += node.ledger.free_vcpus();
   }
@@ -451,7 +506,7 @@ void Controller::schedule(TimePoint now) {
       auto gang = assign(true);
       if (gang.empty()) return true;  // not now
       for (size_t k = 0; k < gang.size(); ++k) {
-        nodes_[gang[k]].ledger.reserve(job.id, job.node_resources[k]);
+        nodes_[gang[k]].take(job.id, job.node_resources[k]);
         free_vcpus -= job.node_resources[k].vcpus;
       }
       size_t main = gang[static_cast<size_t>(job.main_node)];
@@ -468,7 +523,7 @@ void Controller::schedule(TimePoint now) {
       }
       could_fit = true;
       if (nodes_[i].ledger.fits_now(job.resources)) {
-        nodes_[i].ledger.reserve(job.id, job.resources);
+        nodes_[i].take(job.id, job.resources);
         free_vcpus -= job.resources.vcpus;
         placements.push_back({job.id, ce, i, {}});
         return true;
@@ -514,8 +569,10 @@ void Controller::schedule(TimePoint now) {
       gang_nodes.push_back(nodes_[i].spec.capacity.name);
       gang_cpus.push_back(nodes_[i].ledger.pus_of(p.job_id));
     }
+    const auto* where = nodes_[p.node].packer.held(p.job_id);
     book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now,
-                nodes_[p.node].ledger.pus_of(p.job_id), std::move(gang_nodes),
+                nodes_[p.node].ledger.pus_of(p.job_id),
+                where ? where->numa_nodes : std::vector<int>{}, std::move(gang_nodes),
                 std::move(gang_cpus));
     node_of_task_[book_.find(p.job_id)->current->task_id] = p.node;
   }
@@ -530,6 +587,7 @@ void Controller::launch(const std::string& job_id) {
   spec.argv = job->container.command;
   spec.log_path = attempt.log_path;
   spec.cpus = attempt.cpus;
+  spec.numa_nodes = attempt.numa_nodes;
   // A job that asked for no memory gets no limit (the shim itself could
   // not live in a cgroup of 0 bytes).
   if (job->resources.memory_mib > 0) spec.memory_limit_mib = job->resources.memory_mib;

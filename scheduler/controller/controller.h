@@ -32,6 +32,7 @@
 #include "queues/submit.h"
 #include "scheduler/controller/store.h"
 #include "scheduler/core/node_ledger.h"
+#include "scheduler/core/numa_ledger.h"
 #include "workers/local_executor.h"
 #include "workers/node_resources.h"
 
@@ -160,6 +161,15 @@ class Controller {
     scheduler::NodeLedger ledger;
     bool down = false;
     std::vector<workers::NumaNode> numa;  // from the topology, for nodes_view
+    // Where on the node: the NUMA-aware packer (PUs, NUMA nodes, memory
+    // per NUMA node); `ledger` keeps the node's totals and its reasons.
+    scheduler::NumaLedger packer;
+
+    // Reserves `r` for `holder` in both: the packer picks the PUs (or the
+    // attempt's own `pus` after a restart). Precondition: ledger.fits_now(r).
+    scheduler::NumaPlacement take(const std::string& holder, const queues::ResourceRequest& r,
+                                  const std::vector<int>& pus = {});
+    void give_back(const std::string& holder);
   };
 
   // Owned by the loop thread.

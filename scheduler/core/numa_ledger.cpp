@@ -68,46 +68,76 @@ std::optional<NumaPlacement> NumaLedger::place(const NumaRequest& r) const {
     }
   }
   if (best_len == 0) return std::nullopt;
-  NumaPlacement p;
   // PUs NUMA node by NUMA node, lowest OS index first.
-  std::map<size_t, int64_t> pus_on;
+  std::vector<int> pus;
   int64_t want = r.pus;
   for (size_t i = best_first; i < best_first + best_len && want > 0; ++i) {
     for (size_t k = 0; k < numa_[i].pus.size() && want > 0; ++k) {
       if (pu_taken_[i][k]) continue;
-      p.pus.push_back(numa_[i].pus[k]);
-      ++pus_on[i];
+      pus.push_back(numa_[i].pus[k]);
       --want;
     }
   }
+  return complete(std::move(pus), r, best_first, best_len);
+}
+
+std::optional<NumaPlacement> NumaLedger::place_on(const std::vector<int>& pus,
+                                                  const NumaRequest& r) const {
+  size_t first = numa_.size(), last = 0;
+  for (int pu : pus) {
+    bool found = false;
+    for (size_t i = 0; i < numa_.size() && !found; ++i)
+      for (size_t k = 0; k < numa_[i].pus.size(); ++k)
+        if (numa_[i].pus[k] == pu) {
+          if (pu_taken_[i][k]) return std::nullopt;
+          first = std::min(first, i);
+          last = std::max(last, i);
+          found = true;
+          break;
+        }
+    if (!found) return std::nullopt;
+  }
+  if (first == numa_.size()) first = last = 0;
+  int64_t memory = 0;
+  for (size_t i = first; i <= last; ++i) memory += numa_[i].memory_mib - memory_used_[i];
+  if (memory < r.memory_mib || r.gpus > free_gpus()) return std::nullopt;
+  return complete(pus, r, first, last - first + 1);
+}
+
+NumaPlacement NumaLedger::complete(std::vector<int> pus, const NumaRequest& r, size_t first,
+                                   size_t len) const {
+  NumaPlacement p;
+  p.pus = std::move(pus);
+  std::sort(p.pus.begin(), p.pus.end());
+  std::map<size_t, int64_t> pus_on;
+  for (size_t i = first; i < first + len; ++i)
+    for (int pu : numa_[i].pus) pus_on[i] += std::binary_search(p.pus.begin(), p.pus.end(), pu);
+  int64_t pu_count = static_cast<int64_t>(p.pus.size());
   // Memory in proportion to the PUs on each NUMA node used, within what
   // each has free; what rounding or a full node leaves goes where it fits.
   int64_t memory_left = r.memory_mib;
-  std::vector<size_t> used;
-  for (size_t i = best_first; i < best_first + best_len; ++i) used.push_back(i);
-  for (size_t i : used) {
-    int64_t share = r.pus > 0 ? r.memory_mib * pus_on[i] / r.pus : 0;
+  for (size_t i = first; i < first + len; ++i) {
+    int64_t share = pu_count > 0 ? r.memory_mib * pus_on[i] / pu_count : 0;
     share = std::min({share, numa_[i].memory_mib - memory_used_[i], memory_left});
     if (share > 0) p.memory_mib_by_numa[numa_[i].id] += share;
     memory_left -= share;
   }
-  for (size_t i : used) {
-    if (memory_left <= 0) break;
+  for (size_t i = first; i < first + len && memory_left > 0; ++i) {
     int64_t room = numa_[i].memory_mib - memory_used_[i] - p.memory_mib_by_numa[numa_[i].id];
     int64_t take = std::min(room, memory_left);
     if (take > 0) p.memory_mib_by_numa[numa_[i].id] += take;
     memory_left -= take;
   }
   std::erase_if(p.memory_mib_by_numa, [](const auto& kv) { return kv.second == 0; });
-  for (size_t i : used)
+  for (size_t i = first; i < first + len; ++i)
     if (pus_on[i] > 0 || p.memory_mib_by_numa.count(numa_[i].id))
       p.numa_nodes.push_back(numa_[i].id);
   // GPUs: the window's first, then the nearest NUMA nodes by id distance.
   std::vector<size_t> by_distance(numa_.size());
   for (size_t i = 0; i < numa_.size(); ++i) by_distance[i] = i;
   auto distance = [&](size_t i) -> size_t {
-    if (i >= best_first && i < best_first + best_len) return 0;
-    return i < best_first ? best_first - i : i - (best_first + best_len - 1);
+    if (i >= first && i < first + len) return 0;
+    return i < first ? first - i : i - (first + len - 1);
   };
   std::stable_sort(by_distance.begin(), by_distance.end(),
                    [&](size_t a, size_t b) { return distance(a) < distance(b); });
@@ -118,7 +148,6 @@ std::optional<NumaPlacement> NumaLedger::place(const NumaRequest& r) const {
         p.gpus.push_back(numa_[i].gpus[k]);
         --gpus_left;
       }
-  std::sort(p.pus.begin(), p.pus.end());
   std::sort(p.gpus.begin(), p.gpus.end());
   return p;
 }

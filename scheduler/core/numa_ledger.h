@@ -62,6 +62,11 @@ class NumaLedger {
 
   // Where `request` would go now, or nullopt (see not_now / never_fits).
   std::optional<NumaPlacement> place(const NumaRequest& request) const;
+  // The placement an attempt already had, rebuilt from its PUs (a restart):
+  // memory and GPUs as place() would spread them; nullopt if a PU is not
+  // this node's or is taken, or the rest does not fit.
+  std::optional<NumaPlacement> place_on(const std::vector<int>& pus,
+                                        const NumaRequest& request) const;
   // Why it cannot go anywhere on this node now ("n1: needs 4 PUs, 2 free
   // of 8"); nullopt if it can.
   std::optional<std::string> not_now(const NumaRequest& request) const;
@@ -81,6 +86,9 @@ class NumaLedger {
 
  private:
   int64_t free_pus_on(size_t numa) const;
+  // Memory, NUMA nodes and GPUs for `pus` within NUMA nodes [first, first+len).
+  NumaPlacement complete(std::vector<int> pus, const NumaRequest& request, size_t first,
+                         size_t len) const;
   std::string node_;
   std::vector<NumaNodeSpec> numa_;
   std::vector<std::vector<bool>> pu_taken_;   // [numa][i] for numa_[numa].pus[i]

@@ -55,8 +55,14 @@ class BindingTest(unittest.TestCase):
             self.assertEqual(job["status"], "SUCCEEDED")
             given = job["helix"]["cpus"]
             self.assertEqual(len(given), 1)
-            inside = cpu_list(status_field(self.d.log(job["jobId"]), "Cpus_allowed_list"))
+            log = self.d.log(job["jobId"])
+            inside = cpu_list(status_field(log, "Cpus_allowed_list"))
             self.assertEqual(inside, given)
+            # Memory bound to the placement's NUMA nodes (cpuset.mems and
+            # membind), the one holding its PU.
+            self.assertEqual(len(job["helix"]["numaNodes"]), 1)
+            self.assertEqual(cpu_list(status_field(log, "Mems_allowed_list")),
+                             job["helix"]["numaNodes"])
             seen += given
         # All ran at once (one per PU), so no PU was given twice.
         self.assertEqual(sorted(seen), sorted(os.sched_getaffinity(0)))
