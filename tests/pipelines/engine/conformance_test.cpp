@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The checked-in floor; raise it as the engine improves.
-constexpr double kPassRateFloor = 0.94;
+constexpr double kPassRateFloor = 0.945;
 
 // ASL_CONFORMANCE_VERBOSE=1 prints the difference for every failing case.
 bool getenv_debug() { return std::getenv("ASL_CONFORMANCE_VERBOSE") != nullptr; }
@@ -250,6 +250,18 @@ std::string compare(const Json& c, const Outcome& o) {
     if (field == "cause" && !cause_exact) continue;
     Json want = expected.value(field, Json());
     Json got = actual.value(field, Json());
+    if (field == "inspectionData" && want.is_object() && got.is_object()) {
+      // TestState returns every inspectionData member as JSON text; the
+      // recording decoded only texts starting with '{' (README, Pitfalls),
+      // so arrays stay text there. helix returns values: compare decoded.
+      for (auto it = want.begin(); it != want.end(); ++it) {
+        if (!it->is_string()) continue;
+        auto other = got.find(it.key());
+        if (other == got.end() || other->is_string()) continue;
+        Json decoded = Json::parse(it->get<std::string>(), nullptr, false);
+        if (!decoded.is_discarded()) *it = decoded;
+      }
+    }
     bool ok = patterns.contains(field) ? json_match(got, want, patterns[field], "")
                                        : json_equal(got, want);
     if (!ok)
