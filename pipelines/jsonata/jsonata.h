@@ -40,8 +40,8 @@ struct EvalError {
 // the outermost scope without the leading '$' ("states" -> {...}).
 struct Environment {
   std::map<std::string, nlohmann::json> variables;
-  TimePoint now{};       // for $now() and $millis(): fixed for one evaluation
-  Rng* rng = nullptr;    // for $random() and $uuid(); an error if needed and null
+  TimePoint now{};     // for $now() and $millis(): fixed for one evaluation
+  Rng* rng = nullptr;  // for $random() and $uuid(); an error if needed and null
   // Variables bound without a copy: the caller keeps each pointee alive and
   // unchanged until evaluate() returns (e.g. "states" -> the engine's own
   // state document, so "{% $states.input %}" copies nothing on the way in).
