@@ -810,7 +810,7 @@ struct Execution::Impl {
     if (options.single_state && !st.is_jsonata && f.parent < 0 &&
         ((st.type == StateType::kPass && !st.result) || st.type == StateType::kTask ||
          st.type == StateType::kChoice || st.type == StateType::kFail ||
-         st.type == StateType::kSucceed))
+         st.type == StateType::kMap || st.type == StateType::kSucceed))
       inspect("afterInputPath", effective);
     switch (st.type) {
       case StateType::kPass: {
