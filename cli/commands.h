@@ -44,6 +44,17 @@ int run_credentials(const CommandContext& ctx, const std::optional<std::string>&
 int run_whoami(const CommandContext& ctx);
 int run_nodes(const CommandContext& ctx);
 
+// helix simulate (no helixd needed; cli/command_simulate.cpp).
+struct SimulateOptions {
+  std::string swf;
+  std::string policy = "fcfs";
+  int64_t procs = 0;  // 0: from the SWF header
+  std::string windows;
+  std::string estimate = "requested";
+  std::string overrun = "run";
+};
+int run_simulate(const SimulateOptions& options, std::ostream& out, std::ostream& err);
+
 // Prints "helix: <message>" and returns 1 (2 when `usage`).
 int report(const CommandContext& ctx, const Error& error, bool usage = false);
 

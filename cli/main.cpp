@@ -111,6 +111,18 @@ int main(int argc, char** argv) {
   auto* nodes_cmd =
       app.add_subcommand("nodes", "each node's NUMA nodes and PUs with the jobs on them");
 
+  helix::cli::SimulateOptions simulate;
+  auto* simulate_cmd =
+      app.add_subcommand("simulate", "replay an SWF trace through the scheduling policies");
+  simulate_cmd->add_option("--swf", simulate.swf, "SWF trace (plain or gzip)")->required();
+  simulate_cmd->add_option("--policy", simulate.policy, "fcfs, easy or rlsched-backfill")
+      ->capture_default_str();
+  simulate_cmd->add_option("--procs", simulate.procs, "machine of N one-processor nodes");
+  simulate_cmd->add_option("--windows", simulate.windows, "START:LEN,... (0-based job indices)");
+  simulate_cmd->add_option("--estimate", simulate.estimate, "requested or actual")
+      ->capture_default_str();
+  simulate_cmd->add_option("--overrun", simulate.overrun, "run or kill")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -122,6 +134,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (*simulate_cmd) return helix::cli::run_simulate(simulate, std::cout, std::cerr);
   auto client =
       helix::cli::make_api_client(endpoint, helix::cli::process_environment(), ::geteuid());
   if (!client) {
