@@ -57,6 +57,8 @@ struct Frame {
   TimePoint wake{};
   std::string task_id, task_token;
   std::optional<TimePoint> task_deadline, heartbeat_deadline;
+  double heartbeat_seconds =
+      0;  // as resolved when the task was scheduled (literal, Path or JSONata)
   std::vector<int> retry_counts;
   Json variables;  // null until Assign writes one (most frames never do)
   // Parallel / Map bookkeeping; null outside those states
@@ -90,6 +92,7 @@ Json frame_to_json(const Frame& f) {
   j["task_token"] = f.task_token;
   if (f.task_deadline) j["task_deadline_us"] = to_epoch_us(*f.task_deadline);
   if (f.heartbeat_deadline) j["heartbeat_deadline_us"] = to_epoch_us(*f.heartbeat_deadline);
+  j["heartbeat_seconds"] = f.heartbeat_seconds;
   j["retry_counts"] = f.retry_counts;
   j["variables"] = f.variables;
   j["children"] = std::vector<int>(f.children.begin(), f.children.end());
@@ -1079,6 +1082,7 @@ struct Execution::Impl {
     f.task_deadline.reset();
     f.heartbeat_deadline.reset();
     if (*timeout) f.task_deadline = now + Duration(static_cast<int64_t>(**timeout * 1e6));
+    f.heartbeat_seconds = *heartbeat ? **heartbeat : 0;
     if (*heartbeat) f.heartbeat_deadline = now + Duration(static_cast<int64_t>(**heartbeat * 1e6));
     f.phase = Phase::kTask;
     if (options.single_state && f.parent < 0) {
@@ -1585,13 +1589,8 @@ Effects Execution::task_heartbeat(const std::string& task_id, TimePoint now, Rng
   m.fx = &out;
   if (m.status == ExecutionStatus::kRunning)
     if (Frame* f = m.frame_of_task(task_id))
-      if (f->heartbeat_deadline) {
-        double hb = 0;
-        if (f->state->heartbeat_seconds) hb = *f->state->heartbeat_seconds;
-        if (hb <= 0 && f->task_deadline) hb = 0;
-        // Heartbeat period as resolved at scheduling: deadline - last reset.
-        if (hb > 0) f->heartbeat_deadline = now + Duration(static_cast<int64_t>(hb * 1e6));
-      }
+      if (f->heartbeat_deadline && f->heartbeat_seconds > 0)
+        f->heartbeat_deadline = now + Duration(static_cast<int64_t>(f->heartbeat_seconds * 1e6));
   return m.end(out);
 }
 
@@ -1730,6 +1729,7 @@ Result<Execution> Execution::from_json(std::shared_ptr<const StateMachine> machi
         f.task_deadline = from_epoch_us(fj["task_deadline_us"].get<int64_t>());
       if (fj.contains("heartbeat_deadline_us"))
         f.heartbeat_deadline = from_epoch_us(fj["heartbeat_deadline_us"].get<int64_t>());
+      f.heartbeat_seconds = fj.value("heartbeat_seconds", 0.0);
       f.retry_counts = fj.at("retry_counts").get<std::vector<int>>();
       f.variables = fj.at("variables");
       for (int child : fj.at("children").get<std::vector<int>>()) f.children.insert(child);

@@ -314,5 +314,24 @@ TEST(AslExecution, ItemReaderWithoutSourceIsACatchableError) {
   EXPECT_EQ((*fx.output)["Error"], "States.ItemReaderFailed");
 }
 
+TEST(AslExecution, HeartbeatSecondsPathSurvivesAResume) {
+  auto m = machine(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    "HeartbeatSecondsPath": "$.hb", "End": true}}})");
+  SeededRng rng(14);
+  Execution e(m);
+  Effects fx = e.start(Json{{"hb", 4}}, {}, kT0, rng);
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].heartbeat_seconds, 4.0);
+  std::string id = fx.tasks[0].task_id;
+  auto resumed = Execution::from_json(m, e.to_json());
+  ASSERT_TRUE(resumed.has_value());
+  fx = resumed->task_heartbeat(id, kT0 + seconds(3), rng);
+  EXPECT_EQ(fx.next_wake, kT0 + seconds(7));  // 3 s + the 4 s read from $.hb
+  fx = resumed->task_succeeded(id, Json{{"done", true}}, kT0 + seconds(5), rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, (Json{{"done", true}}));
+}
+
 }  // namespace
 }  // namespace helix::asl
