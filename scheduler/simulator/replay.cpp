@@ -26,8 +26,11 @@ std::vector<SimJob> prepare_jobs(const SwfTrace& trace, EstimateSource estimate,
     job.submit_s = r.submit_s;
     job.run_s = r.run_s < 0 ? 10 : r.run_s;
     job.procs = std::max<int64_t>(std::max(r.allocated_procs, r.requested_procs), 1);
-    job.estimate_s =
-        (estimate == EstimateSource::kActual || r.requested_s <= 0) ? job.run_s : r.requested_s;
+    // RLScheduler reads the request before repairing the run time: a job
+    // with neither (both -1) keeps an estimate of -1.
+    job.estimate_s = estimate == EstimateSource::kActual ? job.run_s
+                     : r.requested_s == -1               ? r.run_s
+                                                         : r.requested_s;
     if (overrun == Overrun::kKill) job.run_s = std::min(job.run_s, job.estimate_s);
     jobs.push_back(job);
   }

@@ -40,7 +40,9 @@ enum class Overrun { kRun, kKill };
 
 // RLScheduler's preparation: drop run time 0; run time < 0 becomes 10 s;
 // sort by job id (stable); procs = max(allocated, requested); estimate =
-// requested time, or the run time when the request is <= 0 or kActual.
+// requested time, or when the request is -1 the SWF run time as written
+// (before the < 0 repair, so a job with both -1 keeps estimate -1, as
+// RLScheduler's job.py reads it); kActual: the (repaired) run time.
 // kKill: run = min(run, estimate).
 std::vector<SimJob> prepare_jobs(const SwfTrace& trace, EstimateSource estimate, Overrun overrun);
 
