@@ -46,12 +46,13 @@ TEST(Swf, PrepareDropsZeroRunsRepairsNegativesAndSortsById) {
   ASSERT_EQ(jobs.size(), 2u);  // job 3 has run time 0
   EXPECT_EQ(jobs[0].run_s, 100);
   EXPECT_EQ(jobs[0].estimate_s, 200);
-  EXPECT_EQ(jobs[1].submit_s, 3);  // job 2
-  EXPECT_EQ(jobs[1].run_s, 10);    // -1 -> 10
-  EXPECT_EQ(jobs[1].procs, 3);     // max(3, 1)
-  EXPECT_EQ(jobs[1].estimate_s, 10);
+  EXPECT_EQ(jobs[1].submit_s, 3);     // job 2
+  EXPECT_EQ(jobs[1].run_s, 10);       // -1 -> 10
+  EXPECT_EQ(jobs[1].procs, 3);        // max(3, 1)
+  EXPECT_EQ(jobs[1].estimate_s, -1);  // request -1 falls back to the run time as written
   auto killed = prepare_jobs(*trace, EstimateSource::kActual, Overrun::kKill);
   EXPECT_EQ(killed[0].estimate_s, 100);
+  EXPECT_EQ(killed[1].estimate_s, 10);  // kActual: the repaired run time
   auto machine = machine_for(*trace, 0);
   ASSERT_TRUE(machine);
   EXPECT_EQ(machine->nodes, 4);
