@@ -70,3 +70,32 @@ TEST(Replay, ReproducesRLSchedulerFcfsLublin2) {
 
 }  // namespace
 }  // namespace helix::scheduler
+
+namespace helix::scheduler {
+namespace {
+
+// On the Lublin-1 windows both backfilling policies must start jobs early
+// and beat FCFS; EASY (reservation recomputed, rule (b)) must also beat the
+// restricted policy there, since Lublin estimates are exact.
+TEST(Replay, BackfillingBeatsFcfsOnLublin1) {
+  auto trace = parse_swf(read("lublin_256.swf.gz"));
+  ASSERT_TRUE(trace);
+  auto jobs = prepare_jobs(*trace, EstimateSource::kRequested, Overrun::kRun);
+  std::vector<Window> windows{{1981, 1024}, {2756, 1024}};
+  auto machine = machine_for(*trace, 0);
+  ASSERT_TRUE(machine);
+  auto fcfs = replay(jobs, windows, BackfillPolicy::kFcfs, *machine);
+  auto easy = replay(jobs, windows, BackfillPolicy::kEasy, *machine);
+  auto restricted = replay(jobs, windows, BackfillPolicy::kRestrictedBackfill, *machine);
+  ASSERT_TRUE(fcfs && easy && restricted);
+  EXPECT_EQ(fcfs->backfilled, 0);
+  EXPECT_GT(easy->backfilled, 0);
+  EXPECT_GT(restricted->backfilled, 0);
+  EXPECT_LT(easy->mean_bsld, fcfs->mean_bsld);
+  EXPECT_LT(restricted->mean_bsld, fcfs->mean_bsld);
+  EXPECT_LT(easy->mean_bsld, restricted->mean_bsld);
+  EXPECT_EQ(easy->jobs, 2048);
+}
+
+}  // namespace
+}  // namespace helix::scheduler
