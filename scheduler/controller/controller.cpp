@@ -414,6 +414,55 @@ void Controller::forget_tasks(const std::vector<std::string>& tasks) {
   }
 }
 
+std::vector<const Job*> Controller::fair_share_order(TimePoint now) {
+  std::vector<const Job*> jobs = book_.runnable();
+  // Usage accrues per policy in whole seconds: what each share runs now.
+  int64_t dt = std::chrono::duration_cast<std::chrono::seconds>(now - usage_clock_).count();
+  if (usage_clock_ == TimePoint{}) dt = 0;
+  if (dt > 0 || usage_clock_ == TimePoint{}) usage_clock_ = now;
+  for (const auto& [name, policy] : policies_) {
+    std::map<std::string, double> weights;
+    for (const auto& w : policy.share_distribution) weights[w.share_identifier] = w.weight_factor;
+    auto it = fair_shares_.find(name);
+    if (it == fair_shares_.end() || it->second.decay_seconds() != policy.share_decay_seconds)
+      it = fair_shares_
+               .insert_or_assign(name, scheduler::FairShare(policy.share_decay_seconds, weights))
+               .first;
+    std::map<std::string, int64_t> running;
+    for (const Job* job : book_.active()) {
+      auto q = queues_.find(job->queue);
+      if (q != queues_.end() && q->second.scheduling_policy == name && job->share_identifier)
+        running[*job->share_identifier] += job->resources.vcpus;
+    }
+    for (const auto& [share, vcpus] : running) it->second.set_running(share, vcpus);
+    if (dt > 0) it->second.advance(dt);
+  }
+  // Each fair-share queue's slots in the priority order are filled with its
+  // jobs in fair-share order (AWS: share with the lowest weighted usage
+  // first); FIFO queues keep their order.
+  std::map<std::string, std::vector<size_t>> slots;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    auto q = queues_.find(jobs[i]->queue);
+    if (q != queues_.end() && q->second.scheduling_policy &&
+        fair_shares_.count(*q->second.scheduling_policy))
+      slots[jobs[i]->queue].push_back(i);
+  }
+  for (const auto& [queue, positions] : slots) {
+    std::vector<scheduler::OrderKey> keys;
+    for (size_t k = 0; k < positions.size(); ++k) {
+      const Job* job = jobs[positions[k]];
+      keys.push_back({k, 0, job->scheduling_priority.value_or(0), job->sequence,
+                      job->share_identifier.value_or(""), job->resources.vcpus});
+    }
+    const auto& fair = fair_shares_.at(*queues_.at(queue).scheduling_policy);
+    std::vector<const Job*> reordered;
+    for (uint64_t k : fair.order(keys)) reordered.push_back(jobs[positions[k]]);
+    for (size_t k = 0; k < positions.size() && k < reordered.size(); ++k)
+      jobs[positions[k]] = reordered[k];
+  }
+  return jobs;
+}
+
 void Controller::schedule(TimePoint now) {
   // Attempts that ended in this iteration give their resources back before
   // anything is placed.
@@ -439,7 +488,7 @@ void Controller::schedule(TimePoint now) {
   // near the front, without rewriting a 10,000-job queue each iteration.
   constexpr int kExplained = 100;
   int explained = 0;
-  book_.for_each_runnable([&](const Job& job) {
+  auto consider = [&](const Job& job) {
     if (free_vcpus <= 0 && explained >= kExplained) return false;  // every node is full
     auto q = queues_.find(job.queue);
     if (q == queues_.end()) {
@@ -552,7 +601,9 @@ void Controller::schedule(TimePoint now) {
       }
     }
     return true;
-  });
+  };
+  for (const Job* job : fair_share_order(now))
+    if (!consider(*job)) break;
   for (const auto& [id, reason] : reasons) {
     const Job* job = book_.find(id);
     std::optional<Duration> limit;

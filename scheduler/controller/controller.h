@@ -33,6 +33,7 @@
 #include "scheduler/controller/store.h"
 #include "scheduler/core/node_ledger.h"
 #include "scheduler/core/numa_ledger.h"
+#include "scheduler/core/policy/ordering.h"
 #include "workers/local_executor.h"
 #include "workers/node_resources.h"
 
@@ -135,6 +136,9 @@ class Controller {
   void run_loop();
   void iterate(std::vector<Command> commands);
   void schedule(TimePoint now);
+  // RUNNABLE jobs in the order the scheduler tries them (fair share within
+  // queues that have a scheduling policy), updating share usage.
+  std::vector<const queues::Job*> fair_share_order(TimePoint now);
   void launch(const std::string& job_id);
   std::vector<std::string> multinode_command(
       const queues::Job& job, const queues::Attempt& attempt,
@@ -180,6 +184,8 @@ class Controller {
   std::map<std::string, queues::JobQueue> queues_;
   std::map<std::string, queues::ComputeEnvironment> compute_environments_;
   std::map<std::string, queues::SchedulingPolicy> policies_;
+  std::map<std::string, scheduler::FairShare> fair_shares_;  // by policy name
+  TimePoint usage_clock_{};
 
   mutable std::mutex users_mutex_;
   std::map<std::string, StoredUser> users_;  // by access key id

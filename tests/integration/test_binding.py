@@ -102,6 +102,33 @@ class BindingTest(unittest.TestCase):
         self.assertIn(f"PU {job['helix']['cpus'][0]} {job_id[:8]}", text)
         self.d.wait(job_id)
 
+    def test_a_fair_share_queue_interleaves_shares_where_fifo_would_not(self):
+        ncpu = len(os.sched_getaffinity(0))
+        self.d.batch("CreateSchedulingPolicy", {"name": "fair", "fairsharePolicy": {
+            "shareDecaySeconds": 600,
+            "shareDistribution": [{"shareIdentifier": "A", "weightFactor": 1.0},
+                                  {"shareIdentifier": "B", "weightFactor": 0.5}]}})
+        self.d.batch("CreateJobQueue", {"jobQueueName": "shared", "priority": 1,
+                                        "schedulingPolicyArn": "fair",
+                                        "computeEnvironmentOrder": [
+                                            {"order": 1, "computeEnvironment": "local"}]})
+        blocker = self.submit("sleep 1.5", ncpu)
+        self.d.wait_status(blocker, ["RUNNING"])
+        ids = []
+        for share in ["A"] * 3 + ["B"] * 3:  # all of A submitted before any of B
+            ids.append(self.d.submit(["sleep", "0.3"], queue="shared", shareIdentifier=share,
+                                     containerOverrides={
+                                         "command": ["sleep", "0.3"],
+                                         "resourceRequirements": [{"type": "VCPU", "value": "1"}]}))
+        jobs = [self.d.wait(i) for i in ids]
+        first = min(j["helix"]["startedAtMicros"] for j in jobs)
+        started_first = sorted(j["shareIdentifier"] for j in jobs
+                               if j["helix"]["startedAtMicros"] - first < 100_000)
+        # FIFO would start A's jobs first; fair share gives B (lower weight
+        # factor, more share) a slot in the same pass.
+        self.assertIn("B", started_first)
+        self.assertIn("A", started_first)
+
     @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
                          "memory limits need root and cgroup v1")
     def test_a_job_over_its_memory_is_killed_and_told_so(self):
