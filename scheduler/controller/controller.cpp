@@ -488,6 +488,56 @@ void Controller::schedule(TimePoint now) {
   // near the front, without rewriting a 10,000-job queue each iteration.
   constexpr int kExplained = 100;
   int explained = 0;
+  // EASY backfilling, one reservation: the first job that fits some node
+  // but not now is the head; it gets the earliest time (the shadow) at which
+  // running jobs, ending by their attemptDurationSeconds, leave it room on
+  // one node. A later job may start now only if it will have ended by the
+  // shadow, or if the head still fits at the shadow beside it; a job without
+  // attemptDurationSeconds is taken to run forever, so it never delays the
+  // reservation. Running jobs without a timeout never end in this
+  // reckoning: when no shadow exists, there is no reservation.
+  struct Reservation {
+    std::string head;
+    size_t node = 0;
+    TimePoint shadow{};
+    scheduler::NodeLedger at_shadow;  // the node's ledger at the shadow, head excluded
+  };
+  std::optional<Reservation> reservation;
+  auto expected_end = [&](const Job& j) -> std::optional<TimePoint> {
+    if (!j.timeout_seconds) return std::nullopt;
+    TimePoint start = j.current && j.current->started_at ? *j.current->started_at : now;
+    return start + std::chrono::seconds(*j.timeout_seconds);
+  };
+  auto reserve_for = [&](const Job& head, const std::vector<std::pair<size_t, std::string>>& on) {
+    for (const auto& [i, ce] : on) {
+      scheduler::NodeLedger future = nodes_[i].ledger;
+      std::vector<std::pair<TimePoint, std::string>> ends;
+      for (const auto& holder : future.holders())
+        if (const Job* r = book_.find(holder))
+          if (auto end = expected_end(*r)) ends.emplace_back(*end, holder);
+      std::sort(ends.begin(), ends.end());
+      for (const auto& [end, holder] : ends) {
+        future.release(holder);
+        if (future.fits_now(head.resources) &&
+            (!reservation || std::max(end, now) < reservation->shadow))
+          reservation = Reservation{head.id, i, std::max(end, now), future};
+        if (future.fits_now(head.resources)) break;
+      }
+    }
+  };
+  // May `job` start on node i now without delaying the reservation?
+  auto respects_reservation = [&](const Job& job, size_t i) {
+    if (!reservation || reservation->node != i) return true;
+    auto end = expected_end(job);
+    if (end && *end <= reservation->shadow) return true;
+    scheduler::NodeLedger with = reservation->at_shadow;
+    if (!with.fits_now(job.resources)) return false;
+    with.reserve(job.id, job.resources);
+    const Job* head = book_.find(reservation->head);
+    if (!head || !with.fits_now(head->resources)) return false;
+    reservation->at_shadow = std::move(with);
+    return true;
+  };
   auto consider = [&](const Job& job) {
     if (free_vcpus <= 0 && explained >= kExplained) return false;  // every node is full
     auto q = queues_.find(job.queue);
@@ -571,13 +621,14 @@ void Controller::schedule(TimePoint now) {
         continue;
       }
       could_fit = true;
-      if (nodes_[i].ledger.fits_now(job.resources)) {
+      if (nodes_[i].ledger.fits_now(job.resources) && respects_reservation(job, i)) {
         nodes_[i].take(job.id, job.resources);
         free_vcpus -= job.resources.vcpus;
         placements.push_back({job.id, ce, i, {}});
         return true;
       }
     }
+    if (could_fit && !reservation) reserve_for(job, candidates);
     if (could_fit && explained < kExplained) {
       // It fits some node, just not now: say what each node lacks. The AWS
       // code lets a jobStateTimeLimitAction cancel a job that waits too long.
@@ -585,6 +636,10 @@ void Controller::schedule(TimePoint now) {
       for (const auto& [i, ce] : candidates)
         if (auto lack = nodes_[i].ledger.not_now(job.resources))
           why += (why.empty() ? "" : "; ") + *lack;
+      if (why.empty() && reservation)
+        why = "starting now would delay job " + reservation->head + ", reserved on " +
+              nodes_[reservation->node].spec.capacity.name + " from " +
+              format_iso8601(reservation->shadow) + " (EASY backfilling)";
       reasons.emplace_back(job.id, "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - " + why);
       ++explained;
     }

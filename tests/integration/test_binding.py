@@ -129,6 +129,36 @@ class BindingTest(unittest.TestCase):
         self.assertIn("B", started_first)
         self.assertIn("A", started_first)
 
+    def test_easy_backfill_keeps_the_head_job_s_reservation(self):
+        ncpu = len(os.sched_getaffinity(0))
+        if ncpu < 2:
+            self.skipTest("needs 2 PUs")
+        # R holds 1 PU for ~2 s (timeout 120 s: expected end in 120 s). H
+        # needs every PU: blocked, it reserves the node from R's expected
+        # end. C (1 PU, no timeout: it could run forever) fits now but would
+        # delay H, so it must wait; D (1 PU, timeout 60 s) ends by the shadow
+        # and may backfill now.
+        r = self.d.submit(["sleep", "2"], timeout={"attemptDurationSeconds": 120},
+                          containerOverrides={"command": ["sleep", "2"],
+                                              "resourceRequirements": [{"type": "VCPU", "value": "1"}]})
+        self.d.wait_status(r, ["RUNNING"])
+        h = self.submit("true", ncpu)
+        c = self.submit("true", 1)
+        job_c = self.d.wait_status(c, ["RUNNABLE"])
+        for _ in range(50):
+            job_c = self.d.describe(c)
+            if "EASY" in job_c.get("statusReason", ""):
+                break
+            time.sleep(0.05)
+        self.assertIn(f"would delay job {h}", job_c.get("statusReason", ""))
+        d = self.d.submit(["true"], timeout={"attemptDurationSeconds": 60}, containerOverrides={
+            "command": ["true"], "resourceRequirements": [{"type": "VCPU", "value": "1"}]})
+        done = {i: self.d.wait(i) for i in (r, h, c, d)}
+        self.assertTrue(all(j["status"] == "SUCCEEDED" for j in done.values()))
+        self.assertGreaterEqual(done[c]["helix"]["startedAtMicros"],
+                                done[h]["helix"]["startedAtMicros"])
+        self.assertLess(done[d]["helix"]["startedAtMicros"], done[h]["helix"]["startedAtMicros"])
+
     @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
                          "memory limits need root and cgroup v1")
     def test_a_job_over_its_memory_is_killed_and_told_so(self):
