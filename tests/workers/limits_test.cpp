@@ -46,18 +46,18 @@ TEST_F(LimitsTest, JobRunsOnItsPlacementsProcessingUnitsAndNumaNodes) {
   auto cpus = online_cpus();
   ASSERT_FALSE(cpus.empty());
   int pu = cpus.back();  // not the first, so a default (unbound) job would differ
-  auto s = spec("bound", {"sh", "-c", "cat /proc/self/status; (cat /proc/self/status) > child"});
+  auto s = spec("bound-pu", {"sh", "-c", "cat /proc/self/status; (cat /proc/self/status) > child"});
   s.cpus = {pu};
   s.numa_nodes = {0};
   executor_->launch(s);
-  auto ended = events_.wait_end("bound");
+  auto ended = events_.wait_end("bound-pu");
   ASSERT_EQ(ended.kind, ExecEvent::Kind::kExited) << ended.reason;
-  std::string status = slurp(log_of("bound"));
+  std::string status = slurp(log_of("bound-pu"));
   EXPECT_EQ(status_field(status, "Cpus_allowed_list"), std::to_string(pu)) << status;
   EXPECT_EQ(status_field(status, "Mems_allowed_list"), "0") << status;
   // Inherited by the job's children.
   EXPECT_EQ(status_field(slurp(dir_ / "child"), "Cpus_allowed_list"), std::to_string(pu));
-  executor_->forget("bound");
+  executor_->forget("bound-pu");
 }
 
 TEST_F(LimitsTest, UnboundJobSeesEveryOnlineProcessingUnit) {
@@ -69,12 +69,12 @@ TEST_F(LimitsTest, UnboundJobSeesEveryOnlineProcessingUnit) {
 
 TEST_F(LimitsTest, HelixdThreadKeepsItsOwnBindingAfterALaunch) {
   std::string before = status_field(slurp("/proc/thread-self/status"), "Cpus_allowed_list");
-  auto s = spec("bound", {"true"});
+  auto s = spec("bound-keep", {"true"});
   s.cpus = {online_cpus().front()};
   executor_->launch(s);
-  events_.wait_end("bound");
+  events_.wait_end("bound-keep");
   EXPECT_EQ(status_field(slurp("/proc/thread-self/status"), "Cpus_allowed_list"), before);
-  executor_->forget("bound");
+  executor_->forget("bound-keep");
 }
 
 TEST_F(LimitsTest, BindingToAProcessingUnitThatDoesNotExistFailsTheStart) {
