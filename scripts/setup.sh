@@ -16,6 +16,7 @@ PACKAGES=(
   umoci crun runc busybox-static
   libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3 python3-boto3
+  libdcmtk-dev dcmtk orthanc libtiff-dev libgdcm-tools
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

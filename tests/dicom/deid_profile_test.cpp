@@ -1,0 +1,61 @@
+#include "tasks/dicom/deid_profile.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace helix::dicom {
+namespace {
+
+std::string read_shared_profile() {
+  std::ifstream in("/work/shared/docs/dicom-deid-profile.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(DicomProfile, ParsesTheAnnexETable) {
+  const std::string text = read_shared_profile();
+  if (text.empty()) GTEST_SKIP() << "profile extract not present";
+  auto profile = Profile::parse(text);
+  ASSERT_TRUE(profile) << profile.error().message();
+  EXPECT_GT(profile->size(), 500u);
+  EXPECT_TRUE(profile->option_keys().count("retain_uids"));
+  // PatientName (0010,0010) is Z in the basic profile.
+  EXPECT_EQ(profile->action(make_tag(0x0010, 0x0010), {}), "Z");
+  // StudyInstanceUID is U, kept with the Retain UIDs option.
+  EXPECT_EQ(profile->action(make_tag(0x0020, 0x000D), {}), "U");
+  EXPECT_EQ(profile->action(make_tag(0x0020, 0x000D), {"retain_uids"}), "K");
+  // A tag outside the table has no action.
+  EXPECT_EQ(profile->action(make_tag(0x7FE0, 0x0010), {}), "");
+}
+
+TEST(DicomProfile, OptionThatKeepsMostWins) {
+  const char* json = R"({"options":[{"key":"a"},{"key":"b"}],"attributes":[
+    {"group":"0008","element":"0020","match":"exact","basic_action":"X",
+     "options":{"a":"C","b":"K"}},
+    {"group":"50xx","element":"xxxx","match":"repeating","basic_action":"X"}]})";
+  auto profile = Profile::parse(json);
+  ASSERT_TRUE(profile);
+  EXPECT_EQ(profile->size(), 1u);
+  const Tag tag = make_tag(0x0008, 0x0020);
+  EXPECT_EQ(profile->action(tag, {}), "X");
+  EXPECT_EQ(profile->action(tag, {"a"}), "C");
+  EXPECT_EQ(profile->action(tag, {"a", "b"}), "K");
+  EXPECT_EQ(profile->action(tag, {"unrelated"}), "X");
+}
+
+TEST(DicomProfile, RejectsBadDocuments) {
+  EXPECT_FALSE(Profile::parse("not json"));
+  EXPECT_FALSE(Profile::parse(R"({"attributes":3})"));
+  auto bad = Profile::parse(
+      R"({"attributes":[{"group":"00G8","element":"0020","match":"exact","basic_action":"X"}]})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidInput);
+  EXPECT_FALSE(
+      Profile::parse(R"({"attributes":[{"group":"0008","element":"0020","match":"exact"}]})"));
+}
+
+}  // namespace
+}  // namespace helix::dicom
