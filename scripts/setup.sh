@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3 python3-boto3
   libdcmtk-dev dcmtk orthanc libtiff-dev libgdcm-tools
+  bwa samtools bcftools tabix snpeff snakemake libhts-dev zlib1g-dev
 )
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
