@@ -436,6 +436,10 @@ HttpResponse BatchApi::handle(const HttpRequest& request) {
     caller.user = u->user;
     caller.admin = u->uid == 0 || u->uid == ::geteuid();
   }
+  // Step Functions: AWS JSON 1.0 (POST / with X-Amz-Target), same authentication.
+  if (auto target = request.wire.header("X-Amz-Target");
+      target && request.wire.method == "POST" && target->rfind("AWSStepFunctions.", 0) == 0)
+    return controller_.states().handle_http(*target, request.wire.body, clock_.now());
   auto body = parse_body(request);
   if (!body) return from_error(body.error());
   Routed routed{controller_, clock_, request, caller};

@@ -30,6 +30,7 @@
 #include "queues/limits.h"
 #include "queues/naming.h"
 #include "queues/submit.h"
+#include "scheduler/controller/states_service.h"
 #include "scheduler/controller/store.h"
 #include "scheduler/core/node_ledger.h"
 #include "scheduler/core/numa_ledger.h"
@@ -122,6 +123,8 @@ class Controller {
 
   Store& store() { return *store_; }
   const ControllerOptions& options() const { return options_; }
+  // The Step Functions service (issue #4); thread safe.
+  states::StatesService& states() { return states_; }
 
  private:
   using Completion = std::function<void()>;
@@ -198,6 +201,7 @@ class Controller {
   bool waiters_released_ = false;
   uint64_t generation_ = 0;
   std::thread loop_;
+  states::StatesService states_;
 };
 
 }  // namespace helix::controller
