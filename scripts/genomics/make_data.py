@@ -56,10 +56,13 @@ def make_genes(rng, contigs):
             cds_len = 3 * rng.randint(150, 500)
             start, end = pos, pos + cds_len - 1
             g = f"gene{gid}"
-            feats.append((name, "gene", start, end, strand, f"ID={g};Name={g}"))
-            feats.append((name, "mRNA", start, end, strand, f"ID={g}.t1;Parent={g}"))
-            feats.append((name, "exon", start, end, strand, f"ID={g}.e1;Parent={g}.t1"))
-            feats.append((name, "CDS", start, end, strand, f"ID={g}.c1;Parent={g}.t1"))
+            # Ensembl-style IDs and biotypes: bcftools csq requires them, snpEff accepts them
+            t = f"transcript:{g}.t1"
+            bt = "biotype=protein_coding"
+            feats.append((name, "gene", start, end, strand, f"ID=gene:{g};Name={g};{bt}"))
+            feats.append((name, "mRNA", start, end, strand, f"ID={t};Parent=gene:{g};{bt}"))
+            feats.append((name, "exon", start, end, strand, f"Parent={t}"))
+            feats.append((name, "CDS", start, end, strand, f"ID=CDS:{g};Parent={t}"))
             pos = end + rng.randint(1500, 4000)
     return feats
 
