@@ -405,6 +405,16 @@ struct Execution::Impl {
   // ---- state completion -------------------------------------------------
 
   // The state produced `result` (Task output, Pass result, Map/Parallel array).
+  // Queues frame `id` to run on if it still exists and is entering a state.
+  // Looked up by id: finishing or failing a frame can end it and erase it
+  // (and its parents), so a reference held across that call may dangle.
+  void queue_if_entering(int id, bool or_done = false) {
+    auto it = frames.find(id);
+    if (it == frames.end()) return;
+    Phase p = it->second.phase;
+    if (p == Phase::kEnter || (or_done && p == Phase::kDone)) runnable.push_back(id);
+  }
+
   void finish(Frame& f, Json result) {
     const State& st = *f.state;
     Json output;
@@ -629,10 +639,9 @@ struct Execution::Impl {
       abort_children(parent);
       emit(&parent, is_map ? "MapStateFailed" : "ParallelStateFailed", Json());
       parent.phase = Phase::kEnter;  // placeholder until fail_state decides
+      int parent_id = parent.id;
       fail_state(parent, err);
-      if (parent.phase == Phase::kRetry || parent.phase == Phase::kEnter) {
-        if (parent.phase == Phase::kEnter) runnable.push_back(parent.id);
-      }
+      queue_if_entering(parent_id);
       return;
     }
     parent.results[slot] = std::move(f.output);
@@ -647,8 +656,9 @@ struct Execution::Impl {
       emit(&parent, "ParallelStateSucceeded", Json());
       Json results = std::move(parent.results);
       parent.results = Json::array();
+      int parent_id = parent.id;
       finish(parent, std::move(results));
-      if (parent.phase == Phase::kEnter) runnable.push_back(parent.id);
+      queue_if_entering(parent_id);
     }
   }
 
@@ -719,8 +729,9 @@ struct Execution::Impl {
         if (!v) {
           abort_children(m);
           emit(&m, "MapStateFailed", Json());
+          int map_id = m.id;
           fail_state(m, v.error());
-          if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+          queue_if_entering(map_id);
           return;
         }
         item_input = std::move(*v);
@@ -746,8 +757,9 @@ struct Execution::Impl {
           fill_scope(h, m, &m.effective);
           auto p = st.result_writer_parameters->evaluate(h.scope);
           if (!p) {
+            int map_id = m.id;
             fail_state(m, p.error());
-            if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+            queue_if_entering(map_id);
             return;
           }
           write.parameters = std::move(*p);
@@ -759,8 +771,9 @@ struct Execution::Impl {
         fx->result_writes.push_back(std::move(write));
         results = std::move(details);
       }
+      int map_id = m.id;
       finish(m, std::move(results));
-      if (m.phase == Phase::kEnter) runnable.push_back(m.id);
+      queue_if_entering(map_id);
     }
   }
 
@@ -1131,8 +1144,9 @@ struct Execution::Impl {
                 {"output", output}});
     f.task_id.clear();
     f.phase = Phase::kEnter;  // finish() moves it on
+    int id = f.id;
     finish(f, std::move(output));
-    if (f.phase == Phase::kEnter || f.phase == Phase::kDone) runnable.push_back(f.id);
+    queue_if_entering(id, /*or_done=*/true);
   }
 
   void task_error(Frame& f, AslError err, const char* event) {
@@ -1143,8 +1157,9 @@ struct Execution::Impl {
     emit(&f, event, options.is_recording_history ? d : Json());
     f.task_id.clear();
     f.phase = Phase::kEnter;
+    int id = f.id;
     fail_state(f, err);
-    if (f.phase == Phase::kEnter) runnable.push_back(f.id);
+    queue_if_entering(id);
   }
 
   // AWS accepts a numeric string where a Path names an integer ("1").
@@ -1583,6 +1598,21 @@ Effects Execution::task_failed(const std::string& task_id, std::string error, st
   return m.end(out);
 }
 
+Effects Execution::task_submitted(const std::string& task_id, Json output, TimePoint now,
+                                  Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning)
+    if (Frame* f = m.frame_of_task(task_id))
+      if (m.options.is_recording_history)
+        m.emit(f, "TaskSubmitted",
+               Json{{"resourceType", Impl::resource_type(f->state->resource)},
+                    {"resource", Impl::resource_action(f->state->resource)},
+                    {"output", std::move(output)}});
+  return m.end(out);
+}
+
 Effects Execution::task_heartbeat(const std::string& task_id, TimePoint now, Rng& rng) {
   Impl& m = *impl_;
   Effects out = m.begin(now, rng);
@@ -1618,12 +1648,11 @@ Effects Execution::timer_fired(TimePoint now, Rng& rng) {
     Frame& f = it->second;
     if (f.phase == Phase::kWait) {
       m.wait_over(f);
-      if (f.phase == Phase::kEnter) m.runnable.push_back(id);
+      m.queue_if_entering(id);
     } else if (f.phase == Phase::kRetry) {
       f.phase = Phase::kEnter;
       m.execute(f);
-      auto again = m.frames.find(id);
-      if (again != m.frames.end() && again->second.phase == Phase::kEnter) m.runnable.push_back(id);
+      m.queue_if_entering(id);
     } else if (f.phase == Phase::kTask) {
       bool heartbeat = f.heartbeat_deadline && *f.heartbeat_deadline <= now &&
                        !(f.task_deadline && *f.task_deadline <= now);

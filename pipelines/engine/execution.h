@@ -131,6 +131,10 @@ class Execution {
   Effects task_succeeded(const std::string& task_id, Json output, TimePoint now, Rng& rng);
   Effects task_failed(const std::string& task_id, std::string error, std::string cause,
                       TimePoint now, Rng& rng);
+  // A .sync or callback task was accepted by its service (the job was
+  // submitted): writes TaskSubmitted with the service's response. The task
+  // stays open until task_succeeded / task_failed.
+  Effects task_submitted(const std::string& task_id, Json output, TimePoint now, Rng& rng);
   Effects task_heartbeat(const std::string& task_id, TimePoint now, Rng& rng);
   Effects timer_fired(TimePoint now, Rng& rng);
   Effects stop(std::optional<std::string> error, std::optional<std::string> cause, TimePoint now,
