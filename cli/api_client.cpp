@@ -45,6 +45,27 @@ ApiClient::ApiClient(Endpoint endpoint, std::optional<Signer> signer)
 Result<HttpReply> ApiClient::send(const std::string& method, const std::string& path,
                                   const std::string& raw_query, const std::string& body,
                                   std::chrono::seconds timeout) const {
+  return send_with(method, path, raw_query, body, timeout, {});
+}
+
+Result<HttpReply> ApiClient::send_target(const std::string& target, const std::string& service,
+                                         const std::string& body) const {
+  return send_with("POST", "/", "", body, std::chrono::seconds(60),
+                   JsonTarget{target, service, "application/x-amz-json-1.0"});
+}
+
+Result<json> ApiClient::states(const std::string& operation, const json& request) const {
+  return parse_reply(send_target("AWSStepFunctions." + operation, "states", request.dump()),
+                     operation);
+}
+
+Result<HttpReply> ApiClient::send_with(const std::string& method, const std::string& path,
+                                       const std::string& raw_query, const std::string& body,
+                                       std::chrono::seconds timeout,
+                                       const std::optional<JsonTarget>& json_target) const {
+  const std::string content_type =
+      json_target ? json_target->content_type : std::string("application/json");
+  const std::string service = json_target ? json_target->service : std::string("batch");
   std::optional<httplib::Client> client;
   if (endpoint_.is_unix_socket()) {
     client.emplace(endpoint_.socket_path);
@@ -67,19 +88,22 @@ Result<HttpReply> ApiClient::send(const std::string& method, const std::string& 
     wire.raw_path = path;
     wire.raw_query = raw_query;
     wire.headers.emplace_back("host", endpoint_.host_header());
-    if (!body.empty()) wire.headers.emplace_back("content-type", "application/json");
+    if (!body.empty()) wire.headers.emplace_back("content-type", content_type);
+    if (json_target) wire.headers.emplace_back("x-amz-target", json_target->target);
     wire.body = body;
     protocol::sign_request(
-        wire, signer_->credentials, signer_->region, "batch",
+        wire, signer_->credentials, signer_->region, service,
         std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()));
     // content-type travels as httplib's content_type argument below, once.
     for (const auto& [name, value] : wire.headers)
       if (strcasecmp(name.c_str(), "content-type") != 0) headers.emplace(name, value);
+  } else if (json_target) {
+    headers.emplace("X-Amz-Target", json_target->target);
   }
   std::string target = raw_query.empty() ? path : path + "?" + raw_query;
   httplib::Result result = [&] {
     if (method == "GET") return client->Get(target, headers);
-    return client->Post(target, headers, body, body.empty() ? "" : "application/json");
+    return client->Post(target, headers, body, body.empty() ? "" : content_type.c_str());
   }();
   if (!result) {
     return fail(Error::unavailable("cannot reach helixd at " + endpoint_.url() + " (" +

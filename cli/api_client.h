@@ -63,6 +63,13 @@ class ApiClient {
   Result<HttpReply> send(const std::string& method, const std::string& path,
                          const std::string& raw_query, const std::string& body,
                          std::chrono::seconds timeout = std::chrono::seconds(60)) const;
+  // The same for the AWS JSON 1.0 protocol: POST / with X-Amz-Target,
+  // content-type application/x-amz-json-1.0, signed for `service`.
+  Result<HttpReply> send_target(const std::string& target, const std::string& service,
+                                const std::string& body) const;
+
+  // One Step Functions operation (AWSStepFunctions.<operation>).
+  Result<nlohmann::json> states(const std::string& operation, const nlohmann::json& request) const;
 
   // POST /v1/<operation> with `request` as the body; the reply body parsed
   // as JSON when the status is 2xx, else error_from_reply(). Corruption when
@@ -76,6 +83,13 @@ class ApiClient {
   Result<nlohmann::json> post_json(const std::string& path, const nlohmann::json& request) const;
 
  private:
+  struct JsonTarget {
+    std::string target, service, content_type;
+  };
+  Result<HttpReply> send_with(const std::string& method, const std::string& path,
+                              const std::string& raw_query, const std::string& body,
+                              std::chrono::seconds timeout,
+                              const std::optional<JsonTarget>& json_target) const;
   Result<nlohmann::json> parse_reply(Result<HttpReply> reply, const std::string& what) const;
 
   Endpoint endpoint_;

@@ -44,6 +44,21 @@ int run_credentials(const CommandContext& ctx, const std::optional<std::string>&
 int run_whoami(const CommandContext& ctx);
 int run_nodes(const CommandContext& ctx);
 
+// Step Functions (cli/command_states.cpp).
+struct RunOptions {
+  std::string file;                  // the definition (*.asl.json)
+  std::optional<std::string> input;  // JSON text, @FILE or a file path
+  std::optional<std::string> name;   // the execution's name
+  bool follow = false;               // show progress until it ends
+};
+int run_run(const CommandContext& ctx, const RunOptions& options);
+struct ExecutionsOptions {
+  std::optional<std::string> machine;  // name or ARN; default: every machine
+  std::optional<std::string> status;
+};
+int run_executions(const CommandContext& ctx, const ExecutionsOptions& options);
+int run_history(const CommandContext& ctx, const std::string& execution_arn);
+
 // helix simulate (no helixd needed; cli/command_simulate.cpp).
 struct SimulateOptions {
   std::string swf;

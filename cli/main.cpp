@@ -2,11 +2,15 @@
 // Parses arguments with CLI11 and hands each subcommand to commands.h.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/embedded_helixd.h"
+#include "cli/endpoint.h"
 
 namespace {
 
@@ -111,6 +115,23 @@ int main(int argc, char** argv) {
   auto* nodes_cmd =
       app.add_subcommand("nodes", "each node's NUMA nodes and PUs with the jobs on them");
 
+  helix::cli::RunOptions run;
+  auto* run_cmd = app.add_subcommand(
+      "run", "run a Step Functions state machine (FILE.asl.json) and, with --follow, watch it");
+  run_cmd->add_option("file", run.file, "the state machine definition")->required();
+  run_cmd->add_option("--input", run.input, "input: JSON text, or @FILE / FILE");
+  run_cmd->add_option("--name", run.name, "execution name (default: a UUID)");
+  run_cmd->add_flag("-f,--follow", run.follow, "show progress, then the output or the error");
+
+  helix::cli::ExecutionsOptions executions;
+  auto* executions_cmd = app.add_subcommand("executions", "list Step Functions executions");
+  executions_cmd->add_option("--machine", executions.machine, "state machine name or ARN");
+  executions_cmd->add_option("--status", executions.status, "RUNNING, SUCCEEDED, FAILED, ...");
+
+  std::string history_arn;
+  auto* history_cmd = app.add_subcommand("history", "an execution's history events");
+  history_cmd->add_option("execution", history_arn, "execution ARN")->required();
+
   helix::cli::SimulateOptions simulate;
   auto* simulate_cmd =
       app.add_subcommand("simulate", "replay an SWF trace through the scheduling policies");
@@ -141,6 +162,22 @@ int main(int argc, char** argv) {
     std::cerr << "helix: " << client.error().to_string() << "\n";
     return client.error().code() == helix::ErrorCode::kInvalidInput ? 2 : 1;
   }
+  // helix run is one command after setup: with no helixd answering on the
+  // default socket, start one for the length of this command.
+  std::unique_ptr<helix::cli::EmbeddedHelixd> embedded;
+  if ((*run_cmd || *executions_cmd || *history_cmd) && !endpoint &&
+      !std::getenv("HELIX_ENDPOINT")) {
+    auto probe = client->get_json("/helix/v1/whoami", "");
+    if (!probe && probe.error().code() == helix::ErrorCode::kUnavailable) {
+      auto started = helix::cli::EmbeddedHelixd::start(
+          helix::cli::default_state_dir(helix::cli::process_environment(), ::geteuid()));
+      if (!started) {
+        std::cerr << "helix: " << started.error().message() << "\n";
+        return 1;
+      }
+      embedded = std::move(*started);
+    }
+  }
   helix::cli::CommandContext ctx{
       *client, output == "json" ? OutputFormat::kJson : OutputFormat::kText, std::cout, std::cerr};
   if (*submit_cmd) return helix::cli::run_submit(ctx, submit, submit_wait);
@@ -156,5 +193,8 @@ int main(int argc, char** argv) {
   if (*credentials_cmd) return helix::cli::run_credentials(ctx, credentials_user);
   if (*whoami_cmd) return helix::cli::run_whoami(ctx);
   if (*nodes_cmd) return helix::cli::run_nodes(ctx);
+  if (*run_cmd) return helix::cli::run_run(ctx, run);
+  if (*executions_cmd) return helix::cli::run_executions(ctx, executions);
+  if (*history_cmd) return helix::cli::run_history(ctx, history_arn);
   return 2;
 }

@@ -439,7 +439,7 @@ HttpResponse BatchApi::handle(const HttpRequest& request) {
   // Step Functions: AWS JSON 1.0 (POST / with X-Amz-Target), same authentication.
   if (auto target = request.wire.header("X-Amz-Target");
       target && request.wire.method == "POST" && target->rfind("AWSStepFunctions.", 0) == 0)
-    return controller_.states().handle_http(*target, request.wire.body, clock_.now());
+    return controller_.states_http(*target, request.wire.body, caller);
   auto body = parse_body(request);
   if (!body) return from_error(body.error());
   Routed routed{controller_, clock_, request, caller};

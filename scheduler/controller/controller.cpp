@@ -92,6 +92,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store, 
     nodes_.push_back(Node{spec, spec.agent, scheduler::NodeLedger(spec.capacity), false,
                           std::move(numa), std::move(packer)});
   }
+  init_states();
 }
 
 Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
@@ -115,6 +116,7 @@ Result<std::unique_ptr<Controller>> Controller::start(ControllerOptions options,
     node.agent = c->embedded_.get();
   }
   c->recover();
+  if (auto ok = c->restore_states(); !ok) return fail(ok.error());
   // A first iteration schedules the jobs that were RUNNABLE at the restart.
   c->post([]() -> Completion { return nullptr; });
   c->loop_ = std::thread([self] { self->run_loop(); });
@@ -339,14 +341,22 @@ Result<T> Controller::call(std::function<Result<T>()> work) {
   return future.get();
 }
 
+// controller_states.cpp calls into the loop with this one.
+template Result<states::ApiReply> Controller::call<states::ApiReply>(
+    std::function<Result<states::ApiReply>()> work);
+
 void Controller::run_loop() {
   for (;;) {
     std::vector<Command> commands;
     {
       std::unique_lock lock(mutex_);
       auto deadline = book_.next_deadline();
+      if (auto wake = executions_->next_wake(); wake && (!deadline || *wake < *deadline))
+        deadline = wake;
       auto ready = [&] { return stopping_ || !pending_.empty(); };
-      if (deadline) {
+      if (!finished_for_states_.empty()) {
+        // Jobs of Step Functions tasks finished: run their executions now.
+      } else if (deadline) {
         auto wait = *deadline - clock_.now();
         if (wait > Duration::zero()) wake_.wait_for(lock, wait, ready);
       } else {
@@ -375,6 +385,9 @@ void Controller::iterate(std::vector<Command> commands) {
     if (auto done = command()) completions.push_back(std::move(done));
   }
   TimePoint now = clock_.now();
+  // Executions first: the jobs their tasks submit are scheduled below and
+  // written in this same transaction.
+  step_states(now);
   book_.evaluate(now);
   schedule(now);
   auto effects = book_.take_effects();
@@ -386,12 +399,15 @@ void Controller::iterate(std::vector<Command> commands) {
       std::abort();
     }
   }
+  write_states_changes();
   if (auto ok = store_->commit(); !ok) {
     // The in-memory model is ahead of the store: restart from the store
     // rather than serve state that was never durable.
     spdlog::critical("store: commit failed: {}", ok.error().to_string());
     std::abort();
   }
+  executions_->forget_closed();
+  note_finished_for_states(effects.finished);
   for (const auto& id : effects.finished) book_.evict(id);
   for (auto& done : completions) done();
   {
@@ -899,6 +915,13 @@ const queues::JobDefinition* Controller::find_definition(const std::string& name
 
 Result<json> Controller::submit_job(queues::SubmitRequest request, const Identity& caller) {
   return call<json>([this, request = std::move(request), caller]() -> Result<json> {
+    return submit_on_loop(request, caller);
+  });
+}
+
+Result<json> Controller::submit_on_loop(const queues::SubmitRequest& request,
+                                        const Identity& caller) {
+  {
     auto q = queues_.find(request.job_queue);
     if (q == queues_.end())
       return fail(
@@ -943,7 +966,7 @@ Result<json> Controller::submit_job(queues::SubmitRequest request, const Identit
     if (!jobs) return fail(jobs.error());
     if (auto ok = book_.add(std::move(*jobs)); !ok) return fail(ok.error());
     return json{{"jobArn", options_.arns.job(id)}, {"jobName", request.job_name}, {"jobId", id}};
-  });
+  }
 }
 
 Result<json> Controller::cancel_job(const std::string& job_id, const std::string& reason,

@@ -24,12 +24,14 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/rng.h"
+#include "protocol/http_server.h"
 #include "queues/compute_environment.h"
 #include "queues/job_book.h"
 #include "queues/job_definition.h"
 #include "queues/limits.h"
 #include "queues/naming.h"
 #include "queues/submit.h"
+#include "scheduler/controller/execution_service.h"
 #include "scheduler/controller/states_service.h"
 #include "scheduler/controller/store.h"
 #include "scheduler/core/node_ledger.h"
@@ -76,6 +78,8 @@ struct ControllerOptions {
 };
 
 class Controller {
+  friend class StatesBatchPort;
+
  public:
   static Result<std::unique_ptr<Controller>> start(ControllerOptions options,
                                                    std::unique_ptr<Store> store, Clock& clock,
@@ -123,8 +127,9 @@ class Controller {
 
   Store& store() { return *store_; }
   const ControllerOptions& options() const { return options_; }
-  // The Step Functions service (issue #4); thread safe.
-  states::StatesService& states() { return states_; }
+  // The Step Functions API (issue #4): one X-Amz-Target request. Thread safe.
+  protocol::HttpResponse states_http(const std::string& target, const std::string& body,
+                                     const Identity& caller);
 
  private:
   using Completion = std::function<void()>;
@@ -147,6 +152,17 @@ class Controller {
       const queues::Job& job, const queues::Attempt& attempt,
       const std::vector<std::pair<std::string, std::string>>& env);
   void on_exec_event(const workers::ExecEvent& event);
+  // submit_job's work, on the loop thread (also for Step Functions tasks).
+  Result<Json> submit_on_loop(const queues::SubmitRequest& request, const Identity& caller);
+  // Step Functions on the loop (controller_states.cpp): restore after a
+  // restart, feed finished jobs and due timers before the lifecycle runs,
+  // write the changes into the iteration's transaction, and note which
+  // tracked jobs finished (they reach their executions next iteration).
+  void init_states();
+  Result<void> restore_states();
+  void step_states(TimePoint now);
+  void write_states_changes();
+  void note_finished_for_states(const std::vector<std::string>& finished);
   void forget_tasks(const std::vector<std::string>& tasks);
   // The agent running `task_id`, or nullptr (unknown or finished task).
   workers::NodeAgent* agent_of_task(const std::string& task_id);
@@ -201,7 +217,17 @@ class Controller {
   bool waiters_released_ = false;
   uint64_t generation_ = 0;
   std::thread loop_;
-  states::StatesService states_;
+  // Step Functions: the service runs on the loop thread; the HTTP front
+  // reads from the store on any thread.
+  std::unique_ptr<states::BatchPort> batch_port_;
+  std::unique_ptr<states::ExecutionService> executions_;
+  struct FinishedJob {
+    std::string id;
+    Json detail;
+    bool succeeded = false;
+  };
+  std::vector<FinishedJob> finished_for_states_;  // loop thread
+  std::unique_ptr<states::StatesService> states_;
 };
 
 }  // namespace helix::controller

@@ -131,6 +131,44 @@ const StateMachineRecord* StateMachineCatalog::find_by_arn(std::string_view arn)
   return it == machines_.end() ? nullptr : &it->second;
 }
 
+const StateMachineRecord* StateMachineCatalog::find_by_name(const std::string& name) const {
+  auto it = machines_.find(name);
+  return it == machines_.end() ? nullptr : &it->second;
+}
+
+void StateMachineCatalog::restore(StateMachineRecord record) {
+  std::string name = record.name;
+  machines_[name] = std::move(record);
+}
+
+json state_machine_to_store(const StateMachineRecord& m) {
+  return json{{"name", m.name},
+              {"arn", m.arn},
+              {"type", m.type},
+              {"definition", m.definition},
+              {"roleArn", m.role_arn},
+              {"creationUs", to_epoch_us(m.creation_date)},
+              {"updateUs", to_epoch_us(m.update_date)},
+              {"revision", m.revision}};
+}
+
+Result<StateMachineRecord> state_machine_from_store(const json& doc) {
+  try {
+    StateMachineRecord m;
+    m.name = doc.at("name").get<std::string>();
+    m.arn = doc.at("arn").get<std::string>();
+    m.type = doc.at("type").get<std::string>();
+    m.definition = doc.at("definition").get<std::string>();
+    m.role_arn = doc.at("roleArn").get<std::string>();
+    m.creation_date = from_epoch_us(doc.at("creationUs").get<int64_t>());
+    m.update_date = from_epoch_us(doc.at("updateUs").get<int64_t>());
+    m.revision = doc.at("revision").get<int>();
+    return m;
+  } catch (const json::exception& e) {
+    return fail(Error::corruption("a stored state machine does not parse", e.what()));
+  }
+}
+
 ApiReply StateMachineCatalog::handle(std::string_view operation, const json& request,
                                      TimePoint now) {
   if (!request.is_object()) {

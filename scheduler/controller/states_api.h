@@ -79,6 +79,9 @@ class StateMachineCatalog {
 
   bool handles(std::string_view operation) const;
   const StateMachineRecord* find_by_arn(std::string_view arn) const;
+  const StateMachineRecord* find_by_name(const std::string& name) const;
+  // A stored machine, after a restart.
+  void restore(StateMachineRecord record);
   const ArnScope& scope() const { return scope_; }
 
  private:
@@ -91,6 +94,10 @@ class StateMachineCatalog {
   ArnScope scope_;
   std::map<std::string, StateMachineRecord> machines_;
 };
+
+// The store's form of a machine (every field, dates in epoch microseconds).
+nlohmann::json state_machine_to_store(const StateMachineRecord& record);
+Result<StateMachineRecord> state_machine_from_store(const nlohmann::json& doc);
 
 // ValidateStateMachineDefinition: always 200 with {result, diagnostics, truncated}.
 ApiReply validate_definition(const nlohmann::json& request);

@@ -2,25 +2,151 @@
 
 #include <cstdio>
 
+#include "scheduler/controller/execution_service.h"
+
 namespace helix::states {
+namespace {
+
+using nlohmann::json;
+
+std::string string_member(const json& request, const char* key) {
+  auto it = request.find(key);
+  if (it == request.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+ApiReply missing(const char* member) {
+  return error_reply("ValidationException",
+                     std::string("1 validation error detected: Value null at '") + member +
+                         "' failed to satisfy constraint: Member must not be null");
+}
+
+ApiReply store_failure(const Error& e) {
+  ApiReply r = error_reply("ServiceUnavailable", "the store could not be read: " + e.to_string());
+  r.status = 500;
+  return r;
+}
+
+// maxResults: 0 or absent means the default (100); at most 1000.
+std::optional<size_t> page_size(const json& request, ApiReply* refusal) {
+  auto it = request.find("maxResults");
+  if (it == request.end()) return 100;
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 1000) {
+    *refusal = error_reply("ValidationException",
+                           "1 validation error detected: Value at 'maxResults' failed to satisfy "
+                           "constraint: Member must have value less than or equal to 1000");
+    return std::nullopt;
+  }
+  int64_t n = it->get<int64_t>();
+  return n == 0 ? 100 : static_cast<size_t>(n);
+}
+
+}  // namespace
+
+ApiReply StatesService::describe_execution(const json& request) {
+  if (!request.contains("executionArn")) return missing("executionArn");
+  std::string arn = string_member(request, "executionArn");
+  auto doc = store_.get_execution(arn);
+  if (!doc) return store_failure(doc.error());
+  if (!*doc) return error_reply("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  return ApiReply{200, describe_execution_body(**doc)};
+}
+
+ApiReply StatesService::list_executions(const json& request) {
+  if (!request.contains("stateMachineArn")) return missing("stateMachineArn");
+  controller::ExecutionQuery q;
+  q.machine_arn = string_member(request, "stateMachineArn");
+  if (!state_machine_name_from_arn(scope_, q.machine_arn))
+    return error_reply("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: " +
+                                         q.machine_arn + "'");
+  if (request.contains("statusFilter")) {
+    std::string status = string_member(request, "statusFilter");
+    if (status != "RUNNING" && status != "SUCCEEDED" && status != "FAILED" &&
+        status != "TIMED_OUT" && status != "ABORTED" && status != "PENDING_REDRIVE")
+      return error_reply("ValidationException",
+                         "1 validation error detected: Value '" + status +
+                             "' at 'statusFilter' failed to satisfy constraint: Member must "
+                             "satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, "
+                             "ABORTED, PENDING_REDRIVE]");
+    q.status = status;
+  }
+  ApiReply refusal;
+  auto limit = page_size(request, &refusal);
+  if (!limit) return refusal;
+  q.limit = *limit;
+  q.after = string_member(request, "nextToken");
+  auto page = store_.list_executions(q);
+  if (!page) return store_failure(page.error());
+  json items = json::array();
+  for (const auto& doc : page->executions) items.push_back(execution_list_item(doc));
+  json body{{"executions", std::move(items)}};
+  if (!page->next_token.empty()) body["nextToken"] = page->next_token;
+  return ApiReply{200, std::move(body)};
+}
+
+ApiReply StatesService::get_execution_history(const json& request) {
+  if (!request.contains("executionArn")) return missing("executionArn");
+  std::string arn = string_member(request, "executionArn");
+  auto doc = store_.get_execution(arn);
+  if (!doc) return store_failure(doc.error());
+  if (!*doc) return error_reply("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  ApiReply refusal;
+  auto limit = page_size(request, &refusal);
+  if (!limit) return refusal;
+  bool reverse = request.value("reverseOrder", false);
+  bool include_data = request.value("includeExecutionData", true);
+  int64_t after = 0;
+  if (std::string token = string_member(request, "nextToken"); !token.empty()) {
+    try {
+      after = std::stoll(token);
+    } catch (const std::exception&) {
+      return error_reply("InvalidToken", "Invalid Token: '" + token + "'");
+    }
+  }
+  auto events = store_.execution_events(arn, after, *limit + 1, reverse);
+  if (!events) return store_failure(events.error());
+  json items = json::array();
+  json body = json::object();
+  for (size_t i = 0; i < events->size(); ++i) {
+    json e = json::parse((*events)[i], nullptr, false);
+    if (i == *limit) {
+      body["nextToken"] = std::to_string(items.back().value("id", int64_t{0}));
+      break;
+    }
+    if (!include_data) {
+      // Without execution data: payload members go, their ...Details stay.
+      for (auto& [key, details] : e.items())
+        if (details.is_object())
+          for (const char* payload : {"input", "output", "parameters"}) details.erase(payload);
+    }
+    items.push_back(std::move(e));
+  }
+  body["events"] = std::move(items);
+  return ApiReply{200, std::move(body)};
+}
 
 protocol::HttpResponse StatesService::handle_http(const std::string& target,
-                                                  const std::string& body, TimePoint now) {
+                                                  const std::string& body,
+                                                  const queues::Owner& caller) {
   ApiReply reply;
   auto operation = operation_from_target(target);
   if (!operation) {
     reply = error_reply("UnknownOperationException", operation.error().to_string());
   } else {
-    nlohmann::json request = body.empty()
-                                 ? nlohmann::json::object()
-                                 : nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    json request =
+        body.empty() ? json::object() : json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (request.is_discarded() || !request.is_object()) {
       reply = error_reply("SerializationException", "the request body is not a JSON object");
     } else if (*operation == "ValidateStateMachineDefinition") {
-      reply = validate_definition(request);  // needs no lock
+      reply = validate_definition(request);
+    } else if (*operation == "DescribeExecution") {
+      reply = describe_execution(request);
+    } else if (*operation == "ListExecutions") {
+      reply = list_executions(request);
+    } else if (*operation == "GetExecutionHistory") {
+      reply = get_execution_history(request);
     } else {
-      std::lock_guard lock(mutex_);
-      reply = catalog_.handle(*operation, request, now);
+      reply = on_loop_(*operation, request, caller);
     }
   }
   protocol::HttpResponse response;

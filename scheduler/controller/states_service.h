@@ -1,33 +1,46 @@
-// StatesService: the Step Functions service inside helixd. Today it serves
-// the state machine operations of states_api.h over HTTP (POST / with
-// X-Amz-Target: AWSStepFunctions.<Operation>); executions are not yet run.
+// StatesService: the Step Functions HTTP front of helixd. Decodes
+// `X-Amz-Target: AWSStepFunctions.<Operation>` requests (POST /), answers
+// ValidateStateMachineDefinition itself, serves the reads of executions
+// (DescribeExecution, ListExecutions, GetExecutionHistory) from the store's
+// reader connections, and hands every other operation to the controller's
+// loop (ExecutionService) through `on_loop`.
 //
-// Owns: the catalogue and its lock (handle is called from every HTTP
-// connection thread). Does not own: authentication (batch_api.cpp verifies
-// SigV4 or peer credentials before routing here), durability (in memory:
-// state machines do not survive a restart yet).
+// Owns: the JSON 1.0 framing of replies and the read operations. Does not
+// own: authentication (batch_api.cpp verifies SigV4 or peer credentials
+// before routing here) or any state (the loop and the store do).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <functional>
 #include <string>
 
-#include "common/time.h"
 #include "protocol/http_server.h"
+#include "queues/job.h"
 #include "scheduler/controller/states_api.h"
+#include "scheduler/controller/store.h"
 
 namespace helix::states {
 
 class StatesService {
  public:
+  using OnLoop = std::function<ApiReply(const std::string& operation, const nlohmann::json& request,
+                                        const queues::Owner& caller)>;
+  StatesService(controller::Store& store, OnLoop on_loop, ArnScope scope = {})
+      : store_(store), on_loop_(std::move(on_loop)), scope_(std::move(scope)) {}
+
   // Thread safe. `target` is the X-Amz-Target header; `body` the raw body.
   protocol::HttpResponse handle_http(const std::string& target, const std::string& body,
-                                     TimePoint now);
+                                     const queues::Owner& caller);
 
  private:
-  std::mutex mutex_;
-  StateMachineCatalog catalog_;
+  ApiReply describe_execution(const nlohmann::json& request);
+  ApiReply list_executions(const nlohmann::json& request);
+  ApiReply get_execution_history(const nlohmann::json& request);
+
+  controller::Store& store_;
+  OnLoop on_loop_;
+  ArnScope scope_;
   std::atomic<uint64_t> request_count_{0};
 };
 

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "common/text.h"
+#include "scheduler/controller/store_internal.h"
 
 namespace helix::controller {
 
@@ -43,6 +44,22 @@ CREATE TABLE scheduling_policies(name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE users(
   access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, uid INTEGER NOT NULL,
   gid INTEGER NOT NULL, user_name TEXT NOT NULL);
+)sql",
+    // 2: Step Functions (issue #4): state machines, executions (one
+    // document each, with the engine snapshot while RUNNING) and history.
+    R"sql(
+CREATE TABLE state_machines(name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE executions(
+  arn TEXT PRIMARY KEY,
+  machine_arn TEXT NOT NULL,
+  status TEXT NOT NULL,
+  start_us INTEGER NOT NULL,
+  doc TEXT NOT NULL);
+CREATE INDEX executions_by_machine ON executions(machine_arn, start_us);
+CREATE INDEX executions_running ON executions(status) WHERE status = 'RUNNING';
+CREATE TABLE execution_events(
+  arn TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY(arn, id)) WITHOUT ROWID;
 )sql",
 };
 
@@ -134,73 +151,6 @@ Result<Registry> load_registry_from(sqlite3* db) {
 
 }  // namespace
 
-struct Store::Writer {
-  Connection db;
-  Statement put_job;
-  Statement put_definition;
-  Statement put_queue;
-  Statement delete_queue;
-  Statement put_ce;
-  Statement delete_ce;
-  Statement put_policy;
-  Statement delete_policy;
-  Statement put_user;
-  Statement facts;
-  explicit Writer(Connection c)
-      : db(std::move(c)),
-        put_job(db.raw(),
-                "INSERT OR REPLACE INTO jobs(id, parent_id, array_index, queue, name, status, "
-                "status_reason, array_size, owner_uid, created_at, definition, revision, "
-                "share_identifier, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        put_definition(db.raw(),
-                       "INSERT OR REPLACE INTO job_definitions(name, revision, status, doc) "
-                       "VALUES(?,?,?,?)"),
-        put_queue(db.raw(), "INSERT OR REPLACE INTO job_queues(name, doc) VALUES(?,?)"),
-        delete_queue(db.raw(), "DELETE FROM job_queues WHERE name = ?"),
-        put_ce(db.raw(), "INSERT OR REPLACE INTO compute_environments(name, doc) VALUES(?,?)"),
-        delete_ce(db.raw(), "DELETE FROM compute_environments WHERE name = ?"),
-        put_policy(db.raw(), "INSERT OR REPLACE INTO scheduling_policies(name, doc) VALUES(?,?)"),
-        delete_policy(db.raw(), "DELETE FROM scheduling_policies WHERE name = ?"),
-        put_user(db.raw(),
-                 "INSERT OR REPLACE INTO users(access_key_id, secret, uid, gid, user_name) "
-                 "VALUES(?,?,?,?,?)"),
-        facts(db.raw(), "SELECT status, status_reason, array_size FROM jobs WHERE id = ?") {}
-};
-
-// Reader connections handed out one per call; more are opened on demand
-// when all are busy, and up to `keep` are kept.
-class Store::ReaderPool {
- public:
-  ReaderPool(std::string path, size_t keep) : path_(std::move(path)), keep_(keep) {}
-
-  template <class F>
-  auto with(F f) -> decltype(f(std::declval<Connection&>())) {
-    std::unique_ptr<Connection> c;
-    {
-      std::lock_guard lock(mutex_);
-      if (!idle_.empty()) {
-        c = std::move(idle_.back());
-        idle_.pop_back();
-      }
-    }
-    if (!c) {
-      auto opened = Connection::open(path_, true);
-      if (!opened) return fail(opened.error());
-      c = std::make_unique<Connection>(std::move(*opened));
-    }
-    auto result = f(*c);
-    std::lock_guard lock(mutex_);
-    if (idle_.size() < keep_) idle_.push_back(std::move(c));
-    return result;
-  }
-
- private:
-  std::string path_;
-  size_t keep_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;
-};
-
 Store::Store(std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
     : writer_(std::move(writer)), readers_(std::move(readers)) {}
 
@@ -221,7 +171,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, size_t reade
   for (Statement* s :
        {&writer->put_job, &writer->put_definition, &writer->put_queue, &writer->delete_queue,
         &writer->put_ce, &writer->delete_ce, &writer->put_policy, &writer->delete_policy,
-        &writer->put_user, &writer->facts}) {
+        &writer->put_user, &writer->facts, &writer->put_machine, &writer->delete_machine,
+        &writer->put_execution, &writer->put_event, &writer->get_execution}) {
     if (s->error()) return fail(*s->error());
   }
   return std::unique_ptr<Store>(

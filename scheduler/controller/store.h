@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "queues/compute_environment.h"
 #include "queues/job.h"
@@ -52,6 +54,18 @@ struct JobPage {
   std::string next_token;  // empty on the last page
 };
 
+struct ExecutionQuery {
+  std::string machine_arn;
+  std::optional<std::string> status;
+  size_t limit = 100;
+  std::string after;  // nextToken: "<start_us>:<arn>" of the last item
+};
+
+struct ExecutionPage {
+  std::vector<nlohmann::json> executions;  // stored documents, newest first
+  std::string next_token;
+};
+
 struct Registry {
   std::vector<queues::JobDefinition> definitions;
   std::vector<queues::JobQueue> queues;
@@ -62,7 +76,7 @@ struct Registry {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static Result<std::unique_ptr<Store>> open(const std::string& path, size_t readers = 4);
   ~Store();
@@ -83,12 +97,26 @@ class Store {
   // Facts of a stored job, on the writer connection (sees this transaction).
   std::optional<queues::JobFacts> job_facts(const std::string& id);
   Result<std::vector<queues::Job>> load_unfinished_jobs();
+  // Step Functions (store_states.cpp). A null doc deletes the machine.
+  Result<void> put_state_machine(const std::string& name, const nlohmann::json& doc);
+  Result<void> put_execution(const nlohmann::json& doc);
+  Result<void> put_execution_event(const std::string& arn, int64_t id, const std::string& wire);
+  Result<std::vector<nlohmann::json>> load_state_machines();
+  Result<std::vector<nlohmann::json>> load_running_executions();
+  // On the writer connection (sees this transaction).
+  std::optional<nlohmann::json> stored_execution(const std::string& arn);
   Result<Registry> load_registry();
 
   // --- readers (any thread) ---
   Result<std::optional<queues::Job>> get_job(const std::string& id);
   Result<JobPage> list_jobs(const JobQuery& query);
   Result<Registry> read_registry();
+  Result<std::optional<nlohmann::json>> get_execution(const std::string& arn);
+  Result<ExecutionPage> list_executions(const ExecutionQuery& query);
+  // History events (wire JSON text) with id > after (reverse: id < after,
+  // newest first; after 0 means from the end), at most limit.
+  Result<std::vector<std::string>> execution_events(const std::string& arn, int64_t after,
+                                                    size_t limit, bool reverse);
 
  private:
   struct Writer;
