@@ -3,7 +3,10 @@
 #include <cctype>
 #include <deque>
 
+#include <spdlog/spdlog.h>
+
 #include "pipelines/engine/definition.h"
+#include "scheduler/controller/local_objects.h"
 
 namespace helix::states {
 namespace {
@@ -91,6 +94,20 @@ std::optional<Json> parse_json_text(const std::string& text) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::nullopt;
   return j;
+}
+
+// ItemReader reads files with the permissions of the execution's owner.
+asl::ExecutionOptions engine_options(const queues::Owner& owner) {
+  asl::ExecutionOptions options;
+  ObjectOwner object_owner{owner.uid, owner.gid};
+  options.item_source = [object_owner](
+                            const std::string&,
+                            const Json& parameters) -> tl::expected<std::string, std::string> {
+    auto bytes = read_object(parameters, object_owner);
+    if (!bytes) return tl::unexpected(bytes.error().to_string());
+    return std::move(*bytes);
+  };
+  return options;
 }
 
 }  // namespace
@@ -236,7 +253,7 @@ tl::expected<ExecutionService::Record*, ApiReply> ExecutionService::start(
   r->parent_arn = parent_arn;
   r->parent_task = parent_task;
   r->machine = *parsed;
-  r->engine = std::make_unique<asl::Execution>(r->machine);
+  r->engine = std::make_unique<asl::Execution>(r->machine, engine_options(owner));
   asl::ExecutionContext context;
   context.execution_arn = arn;
   context.execution_name = name;
@@ -360,6 +377,15 @@ void ExecutionService::apply(Record& r, asl::Effects fx, TimePoint now) {
   changed_executions_.insert(r.arn);
   for (const auto& ev : fx.events) new_events_.push_back({r.arn, ev.id, ev.to_wire().dump()});
   for (const auto& task_id : fx.cancelled_tasks) cancel_task(r, task_id, now);
+  for (const auto& w : fx.result_writes) {
+    // The Map has moved on (its output names where the results went); a
+    // write that fails is logged, the results stay in the Map's history.
+    auto written = write_results(w.parameters, r.name, w.state_name, w.results,
+                                 ObjectOwner{r.owner.uid, r.owner.gid});
+    if (!written)
+      spdlog::warn("states: {} state {}: ResultWriter: {}", r.arn, w.state_name,
+                   written.error().to_string());
+  }
   // A task may answer at once (request-response), which runs the engine
   // again and may bring more tasks: handle them in order, not recursively.
   std::deque<asl::TaskRequest> tasks(fx.tasks.begin(), fx.tasks.end());
@@ -656,7 +682,8 @@ Result<void> ExecutionService::restore(const std::vector<Json>& machines,
         return fail(Error::corruption("the stored definition of " + r->arn + " does not parse",
                                       asl::invalid_definition_message(parsed.error())));
       r->machine = *parsed;
-      auto engine = asl::Execution::from_json(r->machine, doc.at("engine"));
+      auto engine =
+          asl::Execution::from_json(r->machine, doc.at("engine"), engine_options(r->owner));
       if (!engine) return fail(engine.error());
       r->engine = std::make_unique<asl::Execution>(std::move(*engine));
       for (auto& [task_id, t] : doc.at("tasks").items()) {

@@ -219,6 +219,40 @@ class ExecutionsTest(unittest.TestCase):
         types = [e["type"] for e in self.history(run["executionArn"])]
         self.assertEqual(types[-1], "ExecutionAborted")
 
+    def test_map_reads_items_from_a_file_runs_a_job_each_and_writes_results(self):
+        samples = os.path.join(self.work, "samples.json")
+        with open(samples, "w") as f:
+            json.dump([{"name": "s1"}, {"name": "s2"}, {"name": "s3"}], f)
+        seen = os.path.join(self.work, "seen.txt")
+        job = job_task("per-sample", f'echo "$SAMPLE" >> {seen}',
+                       extra={"ResultSelector": {"Status.$": "$.Status"}})
+        job["Parameters"]["ContainerOverrides"]["Environment"] = [
+            {"Name": "SAMPLE", "Value.$": "$.name"}]
+        definition = {"StartAt": "PerSample", "States": {"PerSample": {
+            "Type": "Map", "MaxConcurrency": 2, "End": True,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                           "ReaderConfig": {"InputType": "JSON"},
+                           "Parameters": {"Bucket": self.work, "Key": "samples.json"}},
+            "ItemProcessor": {"StartAt": "Job", "States": {"Job": job}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                             "Parameters": {"Bucket": self.work, "Prefix": "out"}}}}}
+        arn = self.machine("per-sample", definition)
+        run = self.sfn().start_execution(stateMachineArn=arn, name="cohort")
+        done = self.wait_done(run["executionArn"])
+        self.assertEqual(done["status"], "SUCCEEDED", done)
+        with open(seen) as f:
+            self.assertEqual(sorted(f.read().split()), ["s1", "s2", "s3"])
+        with open(os.path.join(self.work, "out", "cohort", "PerSample", "results.json")) as f:
+            self.assertEqual(json.load(f), [{"Status": "SUCCEEDED"}] * 3)
+        # A missing file fails the Map with States.ItemReaderFailed, naming it.
+        definition["States"]["PerSample"]["ItemReader"]["Parameters"]["Key"] = "absent.json"
+        missing = self.machine("per-sample-missing", definition)
+        run = self.sfn().start_execution(stateMachineArn=missing)
+        done = self.wait_done(run["executionArn"])
+        self.assertEqual(done["status"], "FAILED")
+        self.assertEqual(done["error"], "States.ItemReaderFailed")
+        self.assertIn("absent.json", done["cause"])
+
     def test_start_refusals(self):
         sfn = self.sfn()
         arn = self.machine("refusals", {"StartAt": "W", "States": {
