@@ -439,6 +439,12 @@ const char* state_type_name(StateType type) {
   return "Pass";
 }
 
+bool has_task_token(const State& state) {
+  return state.type == StateType::kTask &&
+         (state.resource.find(".sync") != std::string::npos ||
+          state.resource.find(".waitForTaskToken") != std::string::npos);
+}
+
 tl::expected<std::shared_ptr<const StateMachine>, std::vector<Diagnostic>> parse_state_machine(
     const Json& definition, ParseOptions options) {
   auto machine = std::make_shared<StateMachine>();

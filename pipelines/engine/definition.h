@@ -108,6 +108,10 @@ struct State {
   std::vector<Catcher> catchers;
 };
 
+// A Task whose integration pattern gives it a task token ($$.Task.Token):
+// ".sync" (run a job) or ".waitForTaskToken" (callback).
+bool has_task_token(const State& state);
+
 struct Flow {
   int id = 0;
   std::string start_at;

@@ -118,6 +118,11 @@ std::string camel(std::string_view type) {
   return out;
 }
 
+// States that take Retry (and so have a $$.State.RetryCount in TestState).
+bool can_retry(StateType type) {
+  return type == StateType::kTask || type == StateType::kParallel || type == StateType::kMap;
+}
+
 bool error_matches(const std::vector<std::string>& names, const std::string& error, bool is_retry) {
   for (const auto& n : names) {
     if (n == error) return true;
@@ -282,6 +287,7 @@ struct Execution::Impl {
   }
 
   Json context_object(const Frame& f, const Json* map_item) const {
+    if (options.single_state) return test_state_context(f, map_item);
     Json c;
     c["Execution"] = {{"Id", context.execution_arn},
                       {"Input", execution_input},
@@ -298,14 +304,29 @@ struct Execution::Impl {
     c["StateMachine"] = {{"Id", context.state_machine_arn}, {"Name", context.state_machine_name}};
     if (!f.task_token.empty()) c["Task"] = {{"Token", f.task_token}};
     if (map_item) c["Map"] = {{"Item", *map_item}};
-    if (options.single_state && options.single_state->context_override.is_object())
-      for (const auto& [key, value] : options.single_state->context_override.items()) {
-        if (value.is_object() && c[key].is_object()) {
-          for (const auto& [field, v] : value.items()) c[key][field] = v;  // values replace whole
-        } else {
-          c[key] = value;
-        }
-      }
+    return c;
+  }
+
+  // TestState's $$ (recorded): a context given with the call replaces it
+  // whole ("{}" gives {}). Otherwise it is an express execution's: no
+  // RedriveCount, RoleArn null unless TestState got a roleArn, the state
+  // named "StateName" whatever it is called, and RetryCount (the
+  // stateConfiguration's retrierRetryCount) only on states that can retry.
+  Json test_state_context(const Frame& f, const Json* map_item) const {
+    const SingleStateTrace& trace = *options.single_state;
+    if (!trace.context_override.is_null()) return trace.context_override;
+    Json c;
+    c["Execution"] = {{"Id", context.execution_arn},
+                      {"Input", execution_input},
+                      {"Name", context.execution_name},
+                      {"RoleArn", trace.role_arn},
+                      {"StartTime", format_iso8601(start_time)}};
+    c["State"] = {{"EnteredTime", format_iso8601(f.entered)}, {"Name", "StateName"}};
+    if (f.state && can_retry(f.state->type)) c["State"]["RetryCount"] = trace.retrier_retry_count;
+    c["StateMachine"] = {{"Id", context.state_machine_arn}, {"Name", context.state_machine_name}};
+    if (f.state && has_task_token(*f.state) && !f.task_token.empty())
+      c["Task"] = {{"Token", f.task_token}};
+    if (map_item) c["Map"] = {{"Item", *map_item}};
     return c;
   }
 
@@ -1281,9 +1302,11 @@ struct Execution::Impl {
       // TestState with a mock: the mock stands for the whole Map/Parallel result.
       if (st.type == StateType::kMap) {
         // AWS reads the items before it consults the mock.
-        if (!st.item_reader)
-          if (auto listed = map_items(st, effective, h.scope); !listed)
-            return fail_state(f, listed.error());
+        if (!st.item_reader) {
+          auto listed = map_items(st, effective, h.scope);
+          if (!listed) return fail_state(f, listed.error());
+          if (!st.is_jsonata) inspect("afterItemsPath", *listed);
+        }
         if (auto limits = resolve_map_limits(f, st, h.scope); !limits)
           return fail_state(f, limits.error());
         inspect("maxConcurrency", f.max_concurrency);

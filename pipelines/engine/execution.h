@@ -91,8 +91,10 @@ struct SingleStateTrace {
   std::optional<AslError> mock_error;
   // stateConfiguration: retries already made, Map iterations that failed.
   int retrier_retry_count = 0;
-  // TestState's context: its fields replace the engine's in $$.
+  // TestState's context: when given, it is the whole of $$.
   Json context_override;
+  // $$.Execution.RoleArn: the roleArn TestState was called with; null without one.
+  Json role_arn;
   std::optional<int64_t> map_iteration_failure_count;
   std::optional<std::string> next_state;
   bool is_caught = false;

@@ -1,5 +1,8 @@
 #include "pipelines/engine/test_state.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace helix::asl {
 namespace {
 
@@ -39,6 +42,43 @@ const Json* find_states_with(const Json& flow, const std::string& name) {
         if (const Json* found = find_states_with(branch, name)) return found;
   }
   return nullptr;
+}
+
+// TestState's context must hold only the fields a context object has, and
+// a Task member only where the state has a task token (recorded refusals).
+std::optional<Json> check_context(const Json& context, const State& state) {
+  static const char* kTop[] = {"Execution", "State", "StateMachine", "Task", "Map"};
+  static const char* kExecution[] = {"Id",        "Input",        "Name",       "RoleArn",
+                                     "StartTime", "RedriveCount", "RedriveTime"};
+  auto is_one_of = [](const std::string& key, const auto& names) {
+    return std::any_of(std::begin(names), std::end(names),
+                       [&](const char* name) { return key == name; });
+  };
+  for (const auto& [key, value] : context.items()) {
+    if (!is_one_of(key, kTop))
+      return api_error("ValidationException",
+                       "Invalid Context object provided: Field '" + key + "' is not allowed");
+    if (key == "Execution" && value.is_object())
+      for (const auto& [field, v] : value.items())
+        if (!is_one_of(field, kExecution))
+          return api_error("ValidationException",
+                           "Invalid Context object provided: Field '" + field + "' is not allowed");
+  }
+  if (context.contains("Task") && !has_task_token(state))
+    return api_error("ValidationException",
+                     "Invalid Context object provided: Context object contains 'Task' when state "
+                     "is not a Task state with a '.sync' or '.waitForTaskToken' service "
+                     "integration pattern");
+  return std::nullopt;
+}
+
+// TestState runs the state as an express execution would: recorded context
+// objects carry an express execution ARN (arn:...:express:<machine>:<name>).
+ExecutionContext express_context() {
+  ExecutionContext ctx;
+  ctx.execution_arn = "arn:aws:states:us-east-1:000000000000:express:" + ctx.state_machine_name +
+                      ":" + ctx.execution_name;
+  return ctx;
 }
 
 }  // namespace
@@ -144,26 +184,10 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
     auto c = json_of(request.context);
     if (!c || !c->is_object())
       return api_error("ValidationException", "Invalid Context object provided");
-    static const char* kTop[] = {"Execution", "State", "StateMachine", "Task", "Map"};
-    static const char* kExecution[] = {"Id",        "Input",        "Name",       "RoleArn",
-                                       "StartTime", "RedriveCount", "RedriveTime"};
-    for (const auto& [key, value] : c->items()) {
-      bool known = false;
-      for (const char* k : kTop) known = known || key == k;
-      if (!known)
-        return api_error("ValidationException",
-                         "Invalid Context object provided: Field '" + key + "' is not allowed");
-      if (key == "Execution" && value.is_object())
-        for (const auto& [field, v] : value.items()) {
-          bool ok = false;
-          for (const char* k : kExecution) ok = ok || field == k;
-          if (!ok)
-            return api_error("ValidationException", "Invalid Context object provided: Field '" +
-                                                        field + "' is not allowed");
-        }
-    }
+    if (auto refused = check_context(*c, *state)) return *refused;
     trace.context_override = *c;
   }
+  if (request.role_arn) trace.role_arn = *request.role_arn;
   Json variables = Json::object();
   if (!request.variables.is_null()) {
     auto v = json_of(request.variables);
@@ -176,8 +200,7 @@ Json test_state(const TestStateRequest& request, TimePoint now, Rng& rng) {
   options.single_state = &trace;
   options.is_recording_history = false;
   Execution execution(*machine, options);
-  ExecutionContext ctx;
-  Effects fx = execution.start_with_variables(input, variables, ctx, now, rng);
+  Effects fx = execution.start_with_variables(input, variables, express_context(), now, rng);
 
   Json out = Json::object();
   if (fx.status == ExecutionStatus::kSucceeded) {

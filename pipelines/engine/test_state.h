@@ -7,6 +7,7 @@
 // single-state mode, execution.h's SingleStateTrace).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "pipelines/engine/execution.h"
@@ -22,7 +23,8 @@ struct TestStateRequest {
   Json variables;  // JSON text or object of variables in scope
   Json context;    // JSON text or object overriding the context object
   bool reveal_secrets = false;
-  Json state_configuration;  // {"retrierRetryCount", "mapIterationFailureCount", ...}
+  std::optional<std::string> role_arn;  // $$.Execution.RoleArn; null without one
+  Json state_configuration;             // {"retrierRetryCount", "mapIterationFailureCount", ...}
 };
 
 // The TestState response: {"status": SUCCEEDED|FAILED|CAUGHT_ERROR|RETRIABLE,

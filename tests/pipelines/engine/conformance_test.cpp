@@ -2,12 +2,14 @@
 // tests/data/asl-conformance/cases through the engine on a virtual clock
 // and compares as that folder's README says: status, compare.exact fields,
 // compare.patterns (JSON pointer + regex or any), cause only when
-// compare.cause is "exact".
+// compare.cause is "exact". LocalStack's "<resource:N>" name placeholders,
+// which the extractor left in place, match any name (see Bindings).
 //
 // Fails when a case fails that tests/pipelines/asl-known-divergences.txt
 // does not list, or when the pass rate drops below kPassRateFloor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The checked-in floor; raise it as the engine improves.
-constexpr double kPassRateFloor = 0.948;
+constexpr double kPassRateFloor = 0.976;
 
 // ASL_CONFORMANCE_VERBOSE=1 prints the difference for every failing case.
 bool getenv_debug() { return std::getenv("ASL_CONFORMANCE_VERBOSE") != nullptr; }
@@ -58,16 +60,66 @@ bool json_equal(const Json& a, const Json& b) {
   return a == b;
 }
 
+// LocalStack's resource_name() transformer replaced the names of the state
+// machine, execution and role with "<resource:N>" before recording, and the
+// extractor left those placeholders in expected values and pattern regexes.
+// The runner picks its own names (README: "may pick any names"), so each
+// placeholder stands for one name: it matches name characters, and the same
+// text wherever the same N appears in a case.
+using Bindings = std::map<std::string, std::string>;
+
+std::string regex_escape(const std::string& text) {
+  static const std::string kSpecial = R"(\^$.|?*+()[]{})";
+  std::string out;
+  for (char c : text) {
+    if (kSpecial.find(c) != std::string::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Whether `actual` matches `text` (a regex, or a literal string when
+// !is_regex), binding the placeholders it contains on success.
+bool match_placeholders(const std::string& actual, const std::string& text, bool is_regex,
+                        Bindings& bindings) {
+  static const std::regex kPlaceholder("<resource:\\d+>");
+  std::string re;
+  std::vector<std::string> captured;
+  size_t last = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
+       it != std::sregex_iterator(); ++it) {
+    std::string between = text.substr(last, static_cast<size_t>(it->position()) - last);
+    re += is_regex ? between : regex_escape(between);
+    last = static_cast<size_t>(it->position() + it->length());
+    std::string key = it->str();
+    auto seen = std::find(captured.begin(), captured.end(), key);
+    if (auto bound = bindings.find(key); bound != bindings.end()) {
+      re += regex_escape(bound->second);
+    } else if (seen != captured.end()) {
+      re += "\\" + std::to_string(seen - captured.begin() + 1);
+    } else {
+      re += "([A-Za-z0-9_.@+=,-]+)";
+      captured.push_back(key);
+    }
+  }
+  std::string rest = text.substr(last);
+  re += is_regex ? rest : regex_escape(rest);
+  std::smatch m;
+  if (!std::regex_match(actual, m, std::regex(re, std::regex::ECMAScript))) return false;
+  for (size_t i = 0; i < captured.size(); ++i) bindings[captured[i]] = m[i + 1].str();
+  return true;
+}
+
 // Compares with patterns: at each listed pointer the actual value must match.
 bool json_match(const Json& actual, const Json& expected, const Json& patterns,
-                const std::string& pointer) {
+                const std::string& pointer, Bindings& bindings) {
   for (const auto& p : patterns) {
     if (p.value("pointer", "") != pointer) continue;
     if (p.value("any", false)) return true;
     if (p.contains("regex")) {
       if (!actual.is_string()) return false;
-      std::regex re(p["regex"].get<std::string>(), std::regex::ECMAScript);
-      return std::regex_match(actual.get<std::string>(), re);
+      return match_placeholders(actual.get<std::string>(), p["regex"].get<std::string>(), true,
+                                bindings);
     }
   }
   auto escape = [](const std::string& key) {
@@ -87,17 +139,23 @@ bool json_match(const Json& actual, const Json& expected, const Json& patterns,
     for (auto it = expected.begin(); it != expected.end(); ++it) {
       auto other = actual.find(it.key());
       if (other == actual.end()) return false;
-      if (!json_match(*other, it.value(), patterns, pointer + "/" + escape(it.key()))) return false;
+      if (!json_match(*other, it.value(), patterns, pointer + "/" + escape(it.key()), bindings))
+        return false;
     }
     return true;
   }
   if (expected.is_array() && actual.is_array()) {
     if (expected.size() != actual.size()) return false;
     for (size_t i = 0; i < expected.size(); ++i)
-      if (!json_match(actual[i], expected[i], patterns, pointer + "/" + std::to_string(i)))
+      if (!json_match(actual[i], expected[i], patterns, pointer + "/" + std::to_string(i),
+                      bindings))
         return false;
     return true;
   }
+  if (expected.is_string() && actual.is_string() &&
+      expected.get_ref<const std::string&>().find("<resource:") != std::string::npos)
+    return match_placeholders(actual.get<std::string>(), expected.get<std::string>(), false,
+                              bindings);
   return json_equal(actual, expected);
 }
 
@@ -210,6 +268,9 @@ Outcome run_case(const Json& c) {
     if (ts.contains("variables")) req.variables = ts["variables"];
     if (ts.contains("context")) req.context = ts["context"];
     if (ts.contains("stateConfiguration")) req.state_configuration = ts["stateConfiguration"];
+    // The recordings do not say whether roleArn was sent; LocalStack's tests
+    // send one to almost every TestState call.
+    req.role_arn = "arn:aws:iam::111111111111:role/conformance";
     req.reveal_secrets = ts.contains("revealSecrets") && ts["revealSecrets"].is_boolean() &&
                          ts["revealSecrets"].get<bool>();
     if (c["definition"].is_null()) {
@@ -245,6 +306,7 @@ std::string compare(const Json& c, const Outcome& o) {
   for (const auto& f : cmp.value("exact", Json::array())) fields.insert(f.get<std::string>());
   for (auto it = patterns.begin(); it != patterns.end(); ++it) fields.insert(it.key());
   bool cause_exact = cmp.value("cause", "") == "exact";
+  Bindings bindings;
   for (const auto& field : fields) {
     if (field == "status") continue;
     if (field == "cause" && !cause_exact) continue;
@@ -262,8 +324,7 @@ std::string compare(const Json& c, const Outcome& o) {
         if (!decoded.is_discarded()) *it = decoded;
       }
     }
-    bool ok = patterns.contains(field) ? json_match(got, want, patterns[field], "")
-                                       : json_equal(got, want);
+    bool ok = json_match(got, want, patterns.value(field, Json::array()), "", bindings);
     if (!ok)
       return field + ": got " + got.dump().substr(0, 300) + " want " + want.dump().substr(0, 300);
   }

@@ -1,12 +1,14 @@
 // Unit tests of the interpreter for what the recorded corpus does not
 // cover: retry timing (MaxDelaySeconds, FULL jitter), Catch inside Map and
 // Parallel, task and heartbeat timeouts on a fake clock, history id
-// chaining, stop, and serialise/resume equality.
+// chaining, stop, serialise/resume equality, and TestState's RoleArn
+// (the corpus does not record whether a roleArn was sent).
 #include <gtest/gtest.h>
 
 #include <deque>
 
 #include "pipelines/engine/execution.h"
+#include "pipelines/engine/test_state.h"
 
 namespace helix::asl {
 namespace {
@@ -331,6 +333,32 @@ TEST(AslExecution, HeartbeatSecondsPathSurvivesAResume) {
   fx = resumed->task_succeeded(id, Json{{"done", true}}, kT0 + seconds(5), rng);
   ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
   EXPECT_EQ(*fx.output, (Json{{"done", true}}));
+}
+
+// TestState's $$ is an express execution's; RoleArn is the roleArn sent, or
+// null, and only states that can retry carry RetryCount.
+TEST(AslExecution, TestStateContextRoleArnAndRetryCount) {
+  TestStateRequest req;
+  req.definition = Json::parse(R"({"Type": "Pass", "Parameters": {"c.$": "$$"}, "End": true})");
+  SeededRng rng(15);
+  Json out = test_state(req, kT0, rng);
+  ASSERT_EQ(out["status"], "SUCCEEDED");
+  const Json& c = out["output"]["c"];
+  EXPECT_TRUE(c["Execution"]["RoleArn"].is_null());
+  EXPECT_NE(c["Execution"]["Id"].get<std::string>().find(":express:"), std::string::npos);
+  EXPECT_FALSE(c["Execution"].contains("RedriveCount"));
+  EXPECT_FALSE(c["State"].contains("RetryCount"));
+  EXPECT_EQ(c["State"]["Name"], "StateName");
+
+  req.definition = Json::parse(R"({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+    "ResultSelector": {"c.$": "$$"}, "End": true})");
+  req.mock = Json{{"result", "{}"}};
+  req.role_arn = "arn:aws:iam::123456789012:role/tester";
+  out = test_state(req, kT0, rng);
+  ASSERT_EQ(out["status"], "SUCCEEDED");
+  EXPECT_EQ(out["output"]["c"]["Execution"]["RoleArn"], "arn:aws:iam::123456789012:role/tester");
+  EXPECT_EQ(out["output"]["c"]["State"]["RetryCount"], 0);
+  EXPECT_FALSE(out["output"]["c"].contains("Task"));  // no token without .sync/.waitForTaskToken
 }
 
 }  // namespace
