@@ -1,7 +1,10 @@
 #include "scheduler/controller/states_service.h"
 
+#include <chrono>
 #include <cstdio>
+#include <random>
 
+#include "pipelines/engine/test_state.h"
 #include "scheduler/controller/execution_service.h"
 
 namespace helix::states {
@@ -125,6 +128,46 @@ ApiReply StatesService::get_execution_history(const json& request) {
   return ApiReply{200, std::move(body)};
 }
 
+// TestState: one state run by the engine in single-state mode. Needs no
+// stored state, so it runs on the calling thread.
+ApiReply StatesService::test_state(const json& request) {
+  if (!request.contains("definition")) return missing("definition");
+  asl::TestStateRequest t;
+  std::string definition = string_member(request, "definition");
+  t.definition = json::parse(definition, nullptr, /*allow_exceptions=*/false);
+  if (t.definition.is_discarded())
+    return error_reply("InvalidDefinition",
+                       "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the "
+                       "definition is not JSON'");
+  t.input_text = request.contains("input") ? string_member(request, "input") : "{}";
+  t.state_name = string_member(request, "stateName");
+  if (request.contains("roleArn")) t.role_arn = string_member(request, "roleArn");
+  if (request.contains("inspectionLevel"))
+    t.inspection_level = string_member(request, "inspectionLevel");
+  for (const char* key : {"mock", "variables", "context", "stateConfiguration"}) {
+    auto it = request.find(key);
+    if (it == request.end()) continue;
+    json& field = std::string(key) == "mock"        ? t.mock
+                  : std::string(key) == "variables" ? t.variables
+                  : std::string(key) == "context"   ? t.context
+                                                    : t.state_configuration;
+    field = *it;
+  }
+  t.reveal_secrets = request.value("revealSecrets", false);
+  std::random_device seed;
+  SeededRng rng((static_cast<uint64_t>(seed()) << 32) | seed());
+  json out = asl::test_state(
+      t, std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()), rng);
+  if (out.value("status", "") == "API_ERROR")
+    return error_reply(out.value("error", "ValidationException"), out.value("cause", ""));
+  // On the wire, payloads are JSON text (the engine keeps values).
+  if (out.contains("output") && !out["output"].is_string()) out["output"] = out["output"].dump();
+  if (auto it = out.find("inspectionData"); it != out.end() && it->is_object())
+    for (auto& [key, value] : it->items())
+      if (key != "request" && key != "response" && !value.is_string()) value = value.dump();
+  return ApiReply{200, std::move(out)};
+}
+
 protocol::HttpResponse StatesService::handle_http(const std::string& target,
                                                   const std::string& body,
                                                   const queues::Owner& caller) {
@@ -139,6 +182,8 @@ protocol::HttpResponse StatesService::handle_http(const std::string& target,
       reply = error_reply("SerializationException", "the request body is not a JSON object");
     } else if (*operation == "ValidateStateMachineDefinition") {
       reply = validate_definition(request);
+    } else if (*operation == "TestState") {
+      reply = test_state(request);
     } else if (*operation == "DescribeExecution") {
       reply = describe_execution(request);
     } else if (*operation == "ListExecutions") {

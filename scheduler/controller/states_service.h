@@ -1,6 +1,6 @@
 // StatesService: the Step Functions HTTP front of helixd. Decodes
 // `X-Amz-Target: AWSStepFunctions.<Operation>` requests (POST /), answers
-// ValidateStateMachineDefinition itself, serves the reads of executions
+// ValidateStateMachineDefinition and TestState itself, serves the reads of executions
 // (DescribeExecution, ListExecutions, GetExecutionHistory) from the store's
 // reader connections, and hands every other operation to the controller's
 // loop (ExecutionService) through `on_loop`.
@@ -37,6 +37,7 @@ class StatesService {
   ApiReply describe_execution(const nlohmann::json& request);
   ApiReply list_executions(const nlohmann::json& request);
   ApiReply get_execution_history(const nlohmann::json& request);
+  ApiReply test_state(const nlohmann::json& request);
 
   controller::Store& store_;
   OnLoop on_loop_;

@@ -253,6 +253,32 @@ class ExecutionsTest(unittest.TestCase):
         self.assertEqual(done["error"], "States.ItemReaderFailed")
         self.assertIn("absent.json", done["cause"])
 
+    def test_test_state_runs_one_state(self):
+        # TestState is newer than Debian's boto3: call it over the Unix socket.
+        from helixd import UnixHTTPConnection
+
+        def call(operation, body):
+            conn = UnixHTTPConnection(self.d.socket)
+            conn.request("POST", "/", body=json.dumps(body),
+                         headers={"X-Amz-Target": "AWSStepFunctions." + operation,
+                                  "Content-Type": "application/x-amz-json-1.0"})
+            resp = conn.getresponse()
+            data = json.loads(resp.read())
+            conn.close()
+            return resp.status, data
+
+        status, out = call("TestState", {
+            "definition": json.dumps({"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, 2)"},
+                                      "Next": "Later"}),
+            "input": '{"a": 40}', "roleArn": "r", "inspectionLevel": "DEBUG"})
+        self.assertEqual(status, 200, out)
+        self.assertEqual(out["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(out["output"]), {"sum": 42})
+        self.assertEqual(out["nextState"], "Later")
+        status, out = call("TestState", {"definition": "{not json", "roleArn": "r"})
+        self.assertEqual(status, 400)
+        self.assertEqual(out["__type"], "InvalidDefinition")
+
     def test_start_refusals(self):
         sfn = self.sfn()
         arn = self.machine("refusals", {"StartAt": "W", "States": {
