@@ -82,35 +82,48 @@ Result<std::string> execution_arn_of(const std::string& text) {
       Error::invalid("execution", "give the execution's ARN (helix executions lists them)"));
 }
 
+// What --follow has seen so far: each Map state's items done and total,
+// summed over its instances (one per sample of an outer Map, say), and how
+// many iterations are open (the states inside them are not printed).
+struct Progress {
+  std::map<std::string, std::pair<int, int>> maps;
+  int open_iterations = 0;
+  std::string last_map;  // the Map state entered last: MapStateStarted's owner
+};
+
 // One line of progress for a history event, or "" for events not shown.
-std::string progress_line(const json& e, std::map<std::string, std::pair<int, int>>& maps) {
+std::string progress_line(const json& e, Progress& p) {
   std::string type = e.value("type", "");
   auto name_of = [&](const char* member) {
     return e.contains(member) ? e[member].value("name", "") : std::string();
   };
-  // States inside Map iterations are summarised by the Map's progress.
-  bool in_iteration = maps["map"].first < maps["iterations"].first;
-  if (type == "MapIterationStarted") ++maps["iterations"].first;
+  bool in_iteration = p.open_iterations > 0;
+  if (type == "MapStateEntered") p.last_map = name_of("stateEnteredEventDetails");
   if (type.ends_with("StateEntered"))
     return in_iteration ? "" : "  started    " + name_of("stateEnteredEventDetails");
   if (type.ends_with("StateExited"))
     return in_iteration ? "" : "  succeeded  " + name_of("stateExitedEventDetails");
+  if (type == "MapIterationStarted") ++p.open_iterations;
   if (type == "MapStateStarted") {
     int length = e["mapStateStartedEventDetails"].value("length", 0);
-    maps["map"] = {0, length};
-    maps["iterations"] = {0, 0};
-    return "  map        " + std::to_string(length) + " items";
+    p.maps[p.last_map].second += length;
+    return in_iteration ? ""
+                        : "  map        " + p.last_map + ": " + std::to_string(length) + " items";
   }
-  if (type == "MapIterationSucceeded" || type == "MapIterationFailed") {
-    auto& [done, total] = maps["map"];
+  if (type == "MapIterationSucceeded" || type == "MapIterationFailed" ||
+      type == "MapIterationAborted") {
+    --p.open_iterations;
+    if (type == "MapIterationAborted") return {};
+    std::string member = type == "MapIterationSucceeded" ? "mapIterationSucceededEventDetails"
+                                                         : "mapIterationFailedEventDetails";
+    std::string map_name = name_of(member.c_str());
+    auto& [done, total] = p.maps[map_name];
     ++done;
-    int step = std::max(1, total / 10);  // about ten lines for a Map of any size
+    int step = std::max(1, total / 10);  // about ten lines per Map of any size
     if (type == "MapIterationSucceeded" && done != total && done % step != 0) return {};
-    std::string detail_key = type == "MapIterationSucceeded" ? "mapIterationSucceededEventDetails"
-                                                             : "mapIterationFailedEventDetails";
-    std::string name = e.contains(detail_key) ? e[detail_key].value("name", "") : "";
-    return "  map        " + name + ": " + std::to_string(done) + " of " + std::to_string(total) +
-           " items done" + (type == "MapIterationFailed" ? " (one failed)" : "");
+    return "  map        " + map_name + ": " + std::to_string(done) + " of " +
+           std::to_string(total) + " items done" +
+           (type == "MapIterationFailed" ? " (one failed)" : "");
   }
   for (const char* failed :
        {"TaskFailed", "TaskTimedOut", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}) {
@@ -123,7 +136,7 @@ std::string progress_line(const json& e, std::map<std::string, std::pair<int, in
       return line;
     }
   }
-  if (type == "TaskSubmitted") {
+  if (type == "TaskSubmitted" && !in_iteration) {
     auto out = json::parse(e["taskSubmittedEventDetails"].value("output", "{}"), nullptr, false);
     if (out.is_object() && out.contains("JobId"))
       return "  job        " + out.value("JobName", "") + " " + out["JobId"].get<std::string>();
@@ -164,7 +177,7 @@ int run_run(const CommandContext& ctx, const RunOptions& options) {
   }
   if (ctx.output == OutputFormat::kText) ctx.out << "execution " << arn << "\n";
   int64_t last_event = 0;
-  std::map<std::string, std::pair<int, int>> maps;
+  Progress progress;
   for (;;) {
     // Status first: events written before it was read are then all listed.
     auto described = ctx.client.states("DescribeExecution", json{{"executionArn", arn}});
@@ -177,7 +190,7 @@ int run_run(const CommandContext& ctx, const RunOptions& options) {
       for (const auto& e : (*page)["events"]) {
         last_event = e.value("id", last_event);
         if (ctx.output != OutputFormat::kText) continue;
-        std::string line = progress_line(e, maps);
+        std::string line = progress_line(e, progress);
         if (!line.empty()) ctx.out << line << "\n" << std::flush;
       }
       if (!page->contains("nextToken")) break;

@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: a temporary helixd, the definitions
-# of jobdefs/, a first job and an array whose children wait for it (N
-# children write one line each), followed to the end with the helix CLI.
+# The main job on the embedded default: the genomics secondary-analysis
+# pipeline (pipelines/genomics-secondary.asl.json) on generated data. Starts
+# a helixd in a temporary state directory, registers jobdefs/genomics, makes
+# the example data when it is missing (tiny by default; EXAMPLE_SIZE=small
+# for the benchmark size), then `helix run --follow` shows the execution to
+# its end. Outputs and the report stay in $EXAMPLE_DIR/out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${HELIX_BIN:-build/bin}
-state=$(mktemp -d /tmp/helix-example-XXXXXX)
+size=${EXAMPLE_SIZE:-tiny}
+dir=${EXAMPLE_DIR:-/tmp/helix-example-$size}
+mkdir -p "$dir"
+chmod 755 "$dir"
+[ -s "$dir/data/ref.fa" ] || python3 scripts/genomics/make_data.py --size "$size" --out "$dir/data"
+state=$(mktemp -d /tmp/helix-example-state-XXXXXX)
 chmod 755 "$state"
 "$BIN/helixd" --state-dir "$state" --port 0 --log-level warn >"$state/helixd.out" 2>"$state/helixd.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$state"' EXIT
 for _ in $(seq 100); do [ -S "$state/helixd.sock" ] && break; sleep 0.05; done
 export HELIX_ENDPOINT="unix://$state/helixd.sock"
-helix() { "$BIN/helix" "$@"; }
 
-helix apply jobdefs/
-first=$(helix submit --definition hello-native --param greeting=hi)
-array=$(helix submit --name squares --array-size 4 --depends-on "$first" -- \
-  sh -c 'echo "child $AWS_BATCH_JOB_ARRAY_INDEX: $((AWS_BATCH_JOB_ARRAY_INDEX * AWS_BATCH_JOB_ARRAY_INDEX))"')
-helix wait "$first" "$array"
-helix logs "$first"
-for i in 0 1 2 3; do helix logs "$array:$i"; done
-helix jobs
+"$BIN/helix" apply jobdefs/genomics/ >/dev/null
+rm -rf "$dir/out"
+mkdir -p "$dir/out"
+python3 - "$dir" "$PWD" >"$dir/input.json" <<'PY'
+import json, os, sys
+d, repo = sys.argv[1], sys.argv[2]
+samples = sorted(f[:-9] for f in os.listdir(d + "/data") if f.endswith("_R1.fq.gz"))
+print(json.dumps({
+    "reference": f"{d}/data/ref.fa", "annotation": f"{d}/data/genes.gff3",
+    "samples": [{"id": s, "fastq1": f"{d}/data/{s}_R1.fq.gz", "fastq2": f"{d}/data/{s}_R2.fq.gz"}
+                for s in samples],
+    "outdir": f"{d}/out", "regions": 4, "queue": "default",
+    "report_script": f"{repo}/scripts/genomics/report.py"}, indent=2))
+PY
+"$BIN/helix" run pipelines/genomics-secondary.asl.json --input "@$dir/input.json" --follow
+echo "report: $dir/out/report.html"
