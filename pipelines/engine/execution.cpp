@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <set>
 
 namespace helix::asl {
@@ -74,6 +75,19 @@ struct Frame {
   bool is_failed = false;
   Json output;
   AslError error;
+  // Redrive bookkeeping. A Parallel / Map frame records per branch or
+  // iteration slot ('.' pending or running, 'S' succeeded, 'F' failed, 'A'
+  // aborted) and keeps its failed and aborted children (`retained`, each
+  // with is_retained set) instead of erasing them, so a redrive reruns only
+  // those and keeps the succeeded results. Both are dropped when the frame
+  // leaves the state or retries it; they matter only while the failure
+  // unwinds to the top and the execution stays FAILED / ABORTED / TIMED_OUT.
+  std::string slot_status;
+  std::vector<int> retained;
+  // Map only: retained iterations a redrive runs again, started by
+  // map_progress ahead of new items so MaxConcurrency still holds.
+  std::deque<int> redrive_queue;
+  bool is_retained = false;
 };
 
 Json frame_to_json(const Frame& f) {
@@ -109,6 +123,12 @@ Json frame_to_json(const Frame& f) {
   j["output"] = f.output;
   j["error"] = f.error.error;
   if (f.error.cause) j["cause"] = *f.error.cause;
+  // Written only when set: snapshots of runs without failures stay as they were.
+  if (!f.slot_status.empty()) j["slot_status"] = f.slot_status;
+  if (!f.retained.empty()) j["retained"] = f.retained;
+  if (!f.redrive_queue.empty())
+    j["redrive_queue"] = std::vector<int>(f.redrive_queue.begin(), f.redrive_queue.end());
+  if (f.is_retained) j["is_retained"] = true;
   return j;
 }
 
@@ -253,6 +273,7 @@ struct Execution::Impl {
   TimePoint now{};
   Rng* rng = nullptr;
   std::deque<int> runnable;
+  std::deque<int> pending_progress;  // redriven Maps to start (drain)
 
   void inspect(const char* key, const Json& value) {
     if (options.single_state) options.single_state->inspection[key] = value;
@@ -490,6 +511,10 @@ struct Execution::Impl {
   void exit_state(Frame& f, Json output, const Json* assigned, const std::string& next,
                   bool is_end) {
     const State& st = *f.state;
+    // The state is over (succeeded or caught): its failed children can no
+    // longer be redriven.
+    if (!f.retained.empty() || !f.redrive_queue.empty()) drop_retained(f);
+    f.slot_status.clear();
     if (options.single_state && f.parent < 0) {
       // TestState runs one state: report where it would go and stop.
       if (!is_end && !next.empty()) options.single_state->next_state = next;
@@ -544,6 +569,9 @@ struct Execution::Impl {
         inspect("errorDetails", Json{{"retryIndex", i}, {"retryBackoffIntervalSeconds", delay}});
         return fail_frame(f, err);
       }
+      // A retry runs every branch / iteration again: the old ones are moot.
+      if (!f.retained.empty() || !f.redrive_queue.empty()) drop_retained(f);
+      f.slot_status.clear();
       ++f.retry_counts[i];
       f.phase = Phase::kRetry;
       f.wake = now + Duration(static_cast<int64_t>(delay * 1e6));
@@ -640,7 +668,7 @@ struct Execution::Impl {
         Json error_output{{"Error", err.error}};
         if (err.cause) error_output["Cause"] = *err.cause;
         parent.results[slot] = error_output;
-        frames.erase(id);
+        retain(parent, f, 'F');
         bool tolerated = false;
         size_t total = parent.items.size();
         if (parent.tolerated_count &&
@@ -655,7 +683,7 @@ struct Execution::Impl {
           err = AslError{"States.ExceedToleratedFailureThreshold",
                          "The specified tolerated failure threshold was exceeded"};
       } else {
-        frames.erase(id);
+        retain(parent, f, 'F');
       }
       abort_children(parent);
       emit(&parent, is_map ? "MapStateFailed" : "ParallelStateFailed", Json());
@@ -669,6 +697,7 @@ struct Execution::Impl {
     if (is_map)
       emit(&parent, "MapIterationSucceeded",
            options.is_recording_history ? Json{{"name", pst.name}, {"index", slot}} : Json());
+    if (slot < parent.slot_status.size()) parent.slot_status[slot] = 'S';
     parent.children.erase(id);
     frames.erase(id);
     ++parent.finished_children;
@@ -693,9 +722,36 @@ struct Execution::Impl {
              options.is_recording_history
                  ? Json{{"name", parent.state->name}, {"index", it->second.index}}
                  : Json());
-      frames.erase(child_id);
+      retain(parent, it->second, 'A');
     }
     parent.children.clear();
+  }
+
+  // Keeps a failed or aborted child for a redrive instead of erasing it.
+  void retain(Frame& parent, Frame& child, char why) {
+    child.is_retained = true;
+    parent.retained.push_back(child.id);
+    if (child.index >= 0 && static_cast<size_t>(child.index) < parent.slot_status.size())
+      parent.slot_status[static_cast<size_t>(child.index)] = why;
+  }
+
+  // Erases frame id and everything kept under it. Other frames' references
+  // stay valid (std::map), but a reference to id or a descendant dangles.
+  void erase_tree(int id) {
+    auto it = frames.find(id);
+    if (it == frames.end()) return;
+    Frame& g = it->second;
+    drop_retained(g);
+    for (int c : g.children) erase_tree(c);
+    frames.erase(id);
+  }
+
+  void drop_retained(Frame& f) {
+    std::vector<int> ids = std::move(f.retained);
+    ids.insert(ids.end(), f.redrive_queue.begin(), f.redrive_queue.end());
+    f.retained.clear();
+    f.redrive_queue.clear();
+    for (int r : ids) erase_tree(r);
   }
 
   void abort_frame(Frame& f) {
@@ -703,7 +759,7 @@ struct Execution::Impl {
       auto it = frames.find(child_id);
       if (it == frames.end()) continue;
       abort_frame(it->second);
-      frames.erase(child_id);
+      retain(f, it->second, 'A');
     }
     f.children.clear();
     if (!f.state) return;
@@ -739,7 +795,20 @@ struct Execution::Impl {
     const State& st = *m.state;
     size_t total = m.items.size();
     size_t limit = m.max_concurrency > 0 ? static_cast<size_t>(m.max_concurrency) : total;
-    while (m.next_item < total && m.children.size() < limit) {
+    while ((!m.redrive_queue.empty() || m.next_item < total) && m.children.size() < limit) {
+      if (!m.redrive_queue.empty()) {
+        // A redrive: iterations that failed or were aborted run again first.
+        int child = m.redrive_queue.front();
+        m.redrive_queue.pop_front();
+        auto it = frames.find(child);
+        if (it == frames.end()) continue;
+        emit(&m, "MapIterationStarted",
+             options.is_recording_history ? Json{{"name", st.name}, {"index", it->second.index}}
+                                          : Json());
+        m.children.insert(child);
+        redrive_frame(child, m.last_event);  // only sets state and queues; m stays valid
+        continue;
+      }
       size_t i = m.next_item++;
       Json item_input;
       if (st.item_selector) {
@@ -748,6 +817,7 @@ struct Execution::Impl {
         fill_scope(h, m, &m.effective, &map_item);
         auto v = st.item_selector->evaluate(h.scope);
         if (!v) {
+          m.next_item = i;  // not started: a redrive starts it again
           abort_children(m);
           emit(&m, "MapStateFailed", Json());
           int map_id = m.id;
@@ -997,7 +1067,6 @@ struct Execution::Impl {
     const State& st = *f.state;
     ScopeHolder h;
     fill_scope(h, f, &effective);
-    std::optional<TimePoint> until;
     const char* error_name = st.is_jsonata ? "States.QueryEvaluationError" : "States.Runtime";
     // AWS refuses timestamps more than 24855 days (2^31 s) ahead: "Wait state
     // delay is too long" (recorded at the 24856-day boundary).
@@ -1187,7 +1256,8 @@ struct Execution::Impl {
   static std::optional<int64_t> integer_of(const std::optional<Json>& v) {
     if (!v) return std::nullopt;
     if (v->is_number_integer()) return v->get<int64_t>();
-    if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>())
+    if (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
+        std::fabs(v->get<double>()) < 9.2e18)  // a cast past int64 is undefined
       return static_cast<int64_t>(v->get<double>());
     if (v->is_string()) {
       const auto& s = v->get_ref<const std::string&>();
@@ -1293,6 +1363,8 @@ struct Execution::Impl {
     const State& st = *f.state;
     ScopeHolder h;
     fill_scope(h, f, &effective);
+    if (!f.retained.empty() || !f.redrive_queue.empty()) drop_retained(f);
+    f.slot_status.clear();
     f.children.clear();
     f.finished_children = 0;
     f.failed_children = 0;
@@ -1341,6 +1413,7 @@ struct Execution::Impl {
       emit(&f, "ParallelStateStarted", Json());
       f.results = Json::array();
       for (size_t i = 0; i < st.branches.size(); ++i) f.results.push_back(nullptr);
+      f.slot_status.assign(st.branches.size(), '.');
       f.phase = Phase::kChildren;
       f.effective = effective;
       for (size_t i = 0; i < st.branches.size(); ++i) {
@@ -1378,6 +1451,7 @@ struct Execution::Impl {
     f.items = std::move(items);
     f.results = Json::array();
     for (size_t i = 0; i < f.items.size(); ++i) f.results.push_back(nullptr);
+    f.slot_status.assign(f.items.size(), '.');
     emit(&f, "MapStateStarted",
          options.is_recording_history ? Json{{"length", f.items.size()}} : Json());
     f.phase = Phase::kChildren;
@@ -1484,12 +1558,119 @@ struct Execution::Impl {
   // ---- driving ----------------------------------------------------------------
 
   void drain() {
-    while (!runnable.empty() && status == ExecutionStatus::kRunning) {
+    while ((!runnable.empty() || !pending_progress.empty()) &&
+           status == ExecutionStatus::kRunning) {
+      if (!pending_progress.empty()) {
+        // A redriven Map starts its iterations here, not inside the redrive
+        // walk: map_progress can fail the Map and unwind its parents.
+        int id = pending_progress.front();
+        pending_progress.pop_front();
+        auto it = frames.find(id);
+        if (it != frames.end() && it->second.phase == Phase::kChildren) map_progress(it->second);
+        continue;
+      }
       int id = runnable.front();
       runnable.pop_front();
       run_frame(id);
     }
     runnable.clear();
+    pending_progress.clear();
+  }
+
+  // ---- redrive ------------------------------------------------------------------
+
+  // Makes frame id run again after the execution failed, was aborted or
+  // timed out. A Map / Parallel whose children had started reruns only the
+  // branches and iterations that did not succeed (and starts the items not
+  // yet started); any other frame enters its state again with the input it
+  // had, so a Task gets a new task id and token. Only sets state and queues
+  // work: nothing here finishes or erases a frame above the ones it resets,
+  // so the reference f stays valid across the recursion.
+  void redrive_frame(int id, int64_t previous) {
+    auto found = frames.find(id);
+    if (found == frames.end()) return;
+    Frame& f = found->second;
+    f.is_retained = false;
+    f.is_failed = false;
+    f.error = AslError{};
+    f.last_event = previous;
+    const State* st = f.state;
+    bool is_map = st && st->type == StateType::kMap;
+    bool had_children = st && (is_map || st->type == StateType::kParallel) &&
+                        !f.slot_status.empty() && f.phase != Phase::kRetry;
+    bool has_work = !f.children.empty() || !f.redrive_queue.empty() ||
+                    (is_map && f.next_item < f.items.size()) ||
+                    f.slot_status.find_first_of("FA") != std::string::npos;
+    if (!had_children || !has_work) {
+      // Failed before its children started, or after all of them succeeded
+      // (ResultSelector, OutputPath, ResultWriter): the results have left
+      // the frame, so the state runs again whole.
+      drop_retained(f);
+      for (int c : f.children) erase_tree(c);
+      f.children.clear();
+      f.slot_status.clear();
+      f.task_id.clear();
+      f.phase = Phase::kEnter;
+      runnable.push_back(id);
+      return;
+    }
+    f.phase = Phase::kChildren;
+    f.retry_counts.assign(st->retriers.size(), 0);
+    // Children still running when the execution was stopped or timed out.
+    std::vector<int> live(f.children.begin(), f.children.end());
+    for (int c : live) redrive_frame(c, previous);
+    std::vector<int> again = std::move(f.retained);
+    f.retained.clear();
+    auto index_of = [this](int c) {
+      auto it = frames.find(c);
+      return it == frames.end() ? int64_t{-1} : it->second.index;
+    };
+    std::sort(again.begin(), again.end(), [&](int a, int b) { return index_of(a) < index_of(b); });
+    for (int c : again) {
+      int64_t index = index_of(c);
+      if (index < 0) continue;
+      size_t slot = static_cast<size_t>(index);
+      if (slot < f.slot_status.size()) {
+        if (f.slot_status[slot] == 'F' && is_map) {
+          // Map failures counted as finished (and toward the tolerance).
+          if (f.failed_children > 0) --f.failed_children;
+          if (f.finished_children > 0) --f.finished_children;
+        }
+        f.slot_status[slot] = '.';
+      }
+      if (is_map) {
+        if (f.results.is_array() && slot < f.results.size()) f.results[slot] = nullptr;
+        f.redrive_queue.push_back(c);  // stays retained until map_progress starts it
+      } else {
+        f.children.insert(c);
+        redrive_frame(c, previous);
+      }
+    }
+    if (is_map) pending_progress.push_back(id);
+  }
+
+  void redrive() {
+    int root = -1;
+    for (const auto& [id, f] : frames)
+      if (f.parent < 0) {
+        root = id;
+        break;
+      }
+    if (root < 0) return;
+    status = ExecutionStatus::kRunning;
+    final_output = Json();
+    final_error.reset();
+    final_cause.reset();
+    ++context.redrive_count;
+    // The execution's TimeoutSeconds counts from the redrive.
+    execution_deadline.reset();
+    if (machine->timeout_seconds)
+      execution_deadline = now + Duration(static_cast<int64_t>(*machine->timeout_seconds * 1e6));
+    int64_t id =
+        emit(nullptr, "ExecutionRedriven",
+             options.is_recording_history ? Json{{"redriveCount", context.redrive_count}} : Json(),
+             next_event_id - 1);
+    redrive_frame(root, id);
   }
 
   std::optional<TimePoint> earliest_wake() const {
@@ -1518,7 +1699,7 @@ struct Execution::Impl {
     drain();
     // Finished frames leave the table except the top one (kept for its outcome).
     for (auto it = frames.begin(); it != frames.end();) {
-      if (it->second.phase == Phase::kDone && it->second.parent >= 0)
+      if (it->second.phase == Phase::kDone && it->second.parent >= 0 && !it->second.is_retained)
         it = frames.erase(it);
       else
         ++it;
@@ -1701,6 +1882,16 @@ Effects Execution::stop(std::optional<std::string> error, std::optional<std::str
   return m.end(out);
 }
 
+Effects Execution::redrive(TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kFailed || m.status == ExecutionStatus::kAborted ||
+      m.status == ExecutionStatus::kTimedOut)
+    m.redrive();
+  return m.end(out);
+}
+
 ExecutionStatus Execution::status() const { return impl_->status; }
 std::optional<TimePoint> Execution::next_wake() const { return impl_->earliest_wake(); }
 
@@ -1799,6 +1990,11 @@ Result<Execution> Execution::from_json(std::shared_ptr<const StateMachine> machi
       f.output = fj.at("output");
       f.error.error = fj.at("error").get<std::string>();
       if (fj.contains("cause")) f.error.cause = fj["cause"].get<std::string>();
+      f.slot_status = fj.value("slot_status", std::string());
+      if (fj.contains("retained")) f.retained = fj["retained"].get<std::vector<int>>();
+      if (fj.contains("redrive_queue"))
+        for (int q : fj["redrive_queue"].get<std::vector<int>>()) f.redrive_queue.push_back(q);
+      f.is_retained = fj.value("is_retained", false);
       int id = f.id;
       m.frames.emplace(id, std::move(f));
     }

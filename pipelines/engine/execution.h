@@ -141,6 +141,17 @@ class Execution {
   Effects timer_fired(TimePoint now, Rng& rng);
   Effects stop(std::optional<std::string> error, std::optional<std::string> cause, TimePoint now,
                Rng& rng);
+  // RedriveExecution: continues a FAILED, ABORTED or TIMED_OUT execution
+  // from where it stopped, with the same input and the same history (event
+  // ids continue after an ExecutionRedriven event). The failed, aborted or
+  // interrupted state is entered again with the input it had (a Task that
+  // was running gets a new task id and token); in a Parallel or inline Map
+  // only the branches and iterations that failed or were aborted run again,
+  // the succeeded ones keep their results. $$.Execution.RedriveCount goes up
+  // by one, retry counters start from 0 and TimeoutSeconds counts from now.
+  // For any other status it changes nothing and returns no events: the
+  // caller checks status() first and refuses the request itself.
+  Effects redrive(TimePoint now, Rng& rng);
 
   ExecutionStatus status() const;
   std::optional<TimePoint> next_wake() const;

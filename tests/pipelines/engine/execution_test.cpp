@@ -1,11 +1,13 @@
 // Unit tests of the interpreter for what the recorded corpus does not
 // cover: retry timing (MaxDelaySeconds, FULL jitter), Catch inside Map and
 // Parallel, task and heartbeat timeouts on a fake clock, history id
-// chaining, stop, serialise/resume equality, and TestState's RoleArn
-// (the corpus does not record whether a roleArn was sent).
+// chaining, stop, serialise/resume equality, TestState's RoleArn (the
+// corpus does not record whether a roleArn was sent), and redrive (the
+// corpus records no RedriveExecution).
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <random>
 
 #include "pipelines/engine/execution.h"
 #include "pipelines/engine/test_state.h"
@@ -36,6 +38,16 @@ constexpr const char* kRetryTask = R"({
     "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "BackoffRate": 3,
                "MaxAttempts": 3, "MaxDelaySeconds": 10}],
     "End": true}}})";
+
+// Found by tests/fuzz/json_path_fuzz: an index past int64 made the path
+// parser throw out of the definition parser. It is an invalid path now.
+TEST(AslDefinition, IndexPastInt64IsAnInvalidPathNotACrash) {
+  auto m = parse_state_machine(Json::parse(R"({"StartAt": "P", "States": {"P": {
+    "Type": "Pass", "Parameters": {"x.$": "$.a[99999999999999999999999]"}, "End": true}}})"));
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(invalid_definition_message(m.error()).find("/States/P/Parameters"), std::string::npos)
+      << invalid_definition_message(m.error());
+}
 
 TEST(AslExecution, RetryBacksOffAndCapsAtMaxDelaySeconds) {
   SeededRng rng(1);
@@ -359,6 +371,439 @@ TEST(AslExecution, TestStateContextRoleArnAndRetryCount) {
   EXPECT_EQ(out["output"]["c"]["Execution"]["RoleArn"], "arn:aws:iam::123456789012:role/tester");
   EXPECT_EQ(out["output"]["c"]["State"]["RetryCount"], 0);
   EXPECT_FALSE(out["output"]["c"].contains("Task"));  // no token without .sync/.waitForTaskToken
+}
+
+// ---- redrive ----------------------------------------------------------------
+
+// Collects the history across calls, so continuity can be checked.
+struct History {
+  std::vector<HistoryEvent> events;
+  const Effects& add(const Effects& fx) {
+    events.insert(events.end(), fx.events.begin(), fx.events.end());
+    return fx;
+  }
+  void expect_continuous() const {
+    for (size_t i = 0; i < events.size(); ++i)
+      EXPECT_EQ(events[i].id, static_cast<int64_t>(i + 1)) << events[i].type;
+  }
+};
+
+size_t count_type(const Effects& fx, std::string_view type) {
+  size_t n = 0;
+  for (const auto& e : fx.events) n += e.type == type;
+  return n;
+}
+
+Execution round_trip(const std::shared_ptr<const StateMachine>& m, const Execution& e) {
+  auto restored = Execution::from_json(m, Json::parse(e.to_json().dump()));
+  EXPECT_TRUE(restored.has_value());
+  return std::move(*restored);
+}
+
+// A Task fails for good; the redrive enters it again with the same input,
+// keeps the history going, restarts the retry counter and shows
+// RedriveCount in $$.
+TEST(AslExecution, RedriveFailedTaskContinuesWithTheSameInput) {
+  auto m = machine(R"({"StartAt": "Prep", "States": {
+    "Prep": {"Type": "Pass", "Result": {"x": 1}, "Next": "Work"},
+    "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+      "Parameters": {"x.$": "$.x", "rc.$": "$$.Execution.RedriveCount"},
+      "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+      "End": true}}})");
+  SeededRng rng(20);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::object(), {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"x", 1}, {"rc", 0}}));
+  fx = h.add(e.task_failed(fx.tasks[0].task_id, "Boom", "once", kT0, rng));
+  fx = h.add(e.timer_fired(*fx.next_wake, rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  std::string old_id = fx.tasks[0].task_id, old_token = fx.tasks[0].task_token;
+  fx = h.add(e.task_failed(old_id, "Boom", "twice", kT0 + seconds(2), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+  int64_t failed_id = h.events.back().id;
+
+  fx = h.add(e.redrive(kT0 + seconds(100), rng));
+  EXPECT_EQ(fx.status, ExecutionStatus::kRunning);
+  EXPECT_EQ(e.status(), ExecutionStatus::kRunning);
+  ASSERT_FALSE(fx.events.empty());
+  EXPECT_EQ(fx.events[0].type, "ExecutionRedriven");
+  EXPECT_EQ(fx.events[0].id, failed_id + 1);
+  EXPECT_EQ(fx.events[0].previous_event_id, failed_id);
+  EXPECT_EQ(fx.events[0].to_wire()["executionRedrivenEventDetails"]["redriveCount"], 1);
+  EXPECT_EQ(count_type(fx, "PassStateEntered"), 0u);  // Prep succeeded: not run again
+  EXPECT_EQ(count_type(fx, "TaskStateEntered"), 1u);
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"x", 1}, {"rc", 1}}));
+  EXPECT_NE(fx.tasks[0].task_id, old_id);
+  EXPECT_NE(fx.tasks[0].task_token, old_token);
+
+  // The retry counter starts again: Boom is retried once more.
+  fx = h.add(e.task_failed(fx.tasks[0].task_id, "Boom", "again", kT0 + seconds(100), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kRunning);
+  ASSERT_TRUE(fx.next_wake.has_value());
+  fx = h.add(e.timer_fired(*fx.next_wake, rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  fx = h.add(e.task_succeeded(fx.tasks[0].task_id, Json{{"done", true}}, kT0 + seconds(102), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, (Json{{"done", true}}));
+  EXPECT_EQ(h.events.back().type, "ExecutionSucceeded");
+  h.expect_continuous();
+  EXPECT_EQ(e.to_json()["context"]["redrive_count"], 1);
+}
+
+constexpr const char* kMapOfTasks = R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+  "ItemProcessor": {"StartAt": "T", "States": {
+    "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+          "Parameters": {"n.$": "$"}, "End": true}}},
+  "End": true}}})";
+
+// Item 3 (index 2) of 5 fails; the redrive runs only that iteration.
+void redrive_map_item(bool through_json) {
+  auto m = machine(kMapOfTasks);
+  SeededRng rng(21);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::array({1, 2, 3, 4, 5}), {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 5u);
+  std::vector<TaskRequest> tasks = fx.tasks;
+  for (size_t i : {0u, 1u, 3u, 4u})
+    h.add(e.task_succeeded(tasks[i].task_id, Json{{"r", tasks[i].parameters["n"]}}, kT0, rng));
+  fx = h.add(e.task_failed(tasks[2].task_id, "Boom", "item 3", kT0, rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+  if (through_json) e = round_trip(m, e);
+
+  fx = h.add(e.redrive(kT0 + seconds(10), rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"n", 3}}));
+  EXPECT_EQ(count_type(fx, "MapIterationStarted"), 1u);
+  if (through_json) e = round_trip(m, e);
+  fx = h.add(e.task_succeeded(fx.tasks[0].task_id, Json{{"r", 3}}, kT0 + seconds(11), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({Json{{"r", 1}}, Json{{"r", 2}}, Json{{"r", 3}}, Json{{"r", 4}},
+                                     Json{{"r", 5}}}));
+  h.expect_continuous();
+}
+
+TEST(AslExecution, RedriveMapRunsOnlyTheFailedIteration) { redrive_map_item(false); }
+
+TEST(AslExecution, RedriveAfterSerialiseResume) { redrive_map_item(true); }
+
+// MaxConcurrency 2: item 0 fails while item 1 runs (aborted); the redrive
+// runs both again, then the items never started, two at a time.
+TEST(AslExecution, RedriveMapRerunsAbortedIterationsWithinMaxConcurrency) {
+  auto m = machine(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 2,
+    "ItemProcessor": {"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"n.$": "$"}, "End": true}}},
+    "End": true}}})");
+  SeededRng rng(22);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::array({1, 2, 3, 4}), {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 2u);
+  fx = h.add(e.task_failed(fx.tasks[0].task_id, "Boom", "", kT0, rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(count_type(fx, "MapIterationAborted"), 1u);
+
+  fx = h.add(e.redrive(kT0 + seconds(1), rng));
+  ASSERT_EQ(fx.tasks.size(), 2u);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"n", 1}}));
+  EXPECT_EQ(fx.tasks[1].parameters, (Json{{"n", 2}}));
+  std::deque<TaskRequest> open(fx.tasks.begin(), fx.tasks.end());
+  size_t started = open.size();
+  while (!open.empty()) {
+    TaskRequest t = open.front();
+    open.pop_front();
+    fx = h.add(e.task_succeeded(t.task_id, t.parameters["n"], kT0 + seconds(2), rng));
+    started += fx.tasks.size();
+    for (auto& n : fx.tasks) open.push_back(n);
+    EXPECT_LE(open.size(), 2u);
+  }
+  EXPECT_EQ(started, 4u);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({1, 2, 3, 4}));
+  h.expect_continuous();
+}
+
+// A failed Parallel branch runs again; the succeeded branch keeps its output.
+TEST(AslExecution, RedriveParallelRunsOnlyTheFailedBranch) {
+  auto m = machine(R"({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [
+      {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": true}}},
+      {"StartAt": "B", "States": {"B": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}],
+    "End": true}}})");
+  SeededRng rng(23);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json{{"in", 1}}, {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  fx = h.add(e.task_failed(fx.tasks[0].task_id, "Boom", "", kT0, rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+
+  fx = h.add(e.redrive(kT0 + seconds(5), rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"in", 1}}));
+  EXPECT_EQ(count_type(fx, "PassStateEntered"), 0u);
+  EXPECT_EQ(count_type(fx, "TaskStateEntered"), 1u);
+  fx = h.add(e.task_succeeded(fx.tasks[0].task_id, "b", kT0 + seconds(6), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({"a", "b"}));
+  h.expect_continuous();
+}
+
+// Map iterations that are Parallels: only the failed branch of the failed
+// iteration runs again.
+TEST(AslExecution, RedriveNestedParallelInsideMap) {
+  auto m = machine(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [
+      {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "p", "End": true}}},
+      {"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}],
+      "End": true}}},
+    "End": true}}})");
+  SeededRng rng(24);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::array({0, 1}), {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 2u);
+  std::vector<TaskRequest> tasks = fx.tasks;
+  h.add(e.task_succeeded(tasks[0].task_id, "r0", kT0, rng));
+  fx = h.add(e.task_failed(tasks[1].task_id, "Boom", "", kT0, rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+  e = round_trip(m, e);
+
+  fx = h.add(e.redrive(kT0 + seconds(1), rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, 1);
+  EXPECT_EQ(count_type(fx, "PassStateEntered"), 0u);
+  fx = h.add(e.task_succeeded(fx.tasks[0].task_id, "r1", kT0 + seconds(2), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({Json::array({"p", "r0"}), Json::array({"p", "r1"})}));
+  h.expect_continuous();
+}
+
+TEST(AslExecution, RedriveOfSucceededOrRunningDoesNothing) {
+  SeededRng rng(25);
+  Execution done(machine(R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}})"));
+  Effects fx = done.start(Json{{"x", 1}}, {}, kT0, rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  fx = done.redrive(kT0 + seconds(1), rng);
+  EXPECT_TRUE(fx.events.empty());
+  EXPECT_TRUE(fx.tasks.empty());
+  EXPECT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(done.status(), ExecutionStatus::kSucceeded);
+  EXPECT_EQ(done.to_json()["context"]["redrive_count"], 0);
+
+  Execution running(machine(kMapOfTasks));
+  fx = running.start(Json::array({1}), {}, kT0, rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kRunning);
+  fx = running.redrive(kT0 + seconds(1), rng);
+  EXPECT_TRUE(fx.events.empty());
+  EXPECT_TRUE(fx.tasks.empty());
+  EXPECT_EQ(running.to_json()["context"]["redrive_count"], 0);
+}
+
+// Stopped while its Task ran: the redrive schedules the task again; a late
+// report for the old task is ignored.
+TEST(AslExecution, RedriveAfterStopSchedulesTheTaskAgain) {
+  SeededRng rng(26);
+  Execution e(machine(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:::batch:submitJob.sync", "Parameters": {"j.$": "$.j"},
+    "End": true}}})"));
+  History h;
+  Effects fx = h.add(e.start(Json{{"j", "x"}}, {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  TaskRequest old = fx.tasks[0];
+  fx = h.add(e.stop(std::string("User"), std::nullopt, kT0 + seconds(1), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kAborted);
+  ASSERT_EQ(fx.cancelled_tasks.size(), 1u);
+
+  fx = h.add(e.redrive(kT0 + seconds(2), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kRunning);
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_NE(fx.tasks[0].task_id, old.task_id);
+  EXPECT_NE(fx.tasks[0].task_token, old.task_token);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"j", "x"}}));
+  TaskRequest fresh = fx.tasks[0];
+  fx = h.add(e.task_succeeded(old.task_id, "late", kT0 + seconds(3), rng));
+  EXPECT_EQ(fx.status, ExecutionStatus::kRunning);
+  EXPECT_TRUE(fx.events.empty());
+  fx = h.add(e.task_succeeded(fresh.task_id, "ok", kT0 + seconds(4), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, "ok");
+  h.expect_continuous();
+}
+
+// TIMED_OUT inside a Map: the running iterations start again and the
+// execution's TimeoutSeconds counts from the redrive.
+TEST(AslExecution, RedriveAfterExecutionTimeoutRestartsTheDeadline) {
+  auto m = machine(R"({"StartAt": "M", "TimeoutSeconds": 5, "States": {"M": {"Type": "Map",
+    "ItemProcessor": {"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+    "End": true}}})");
+  SeededRng rng(27);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::array({1, 2}), {}, kT0, rng));
+  ASSERT_EQ(fx.tasks.size(), 2u);
+  h.add(e.task_succeeded(fx.tasks[0].task_id, "one", kT0, rng));
+  fx = h.add(e.timer_fired(kT0 + seconds(5), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kTimedOut);
+  e = round_trip(m, e);
+
+  fx = h.add(e.redrive(kT0 + seconds(100), rng));
+  EXPECT_EQ(fx.next_wake, kT0 + seconds(105));
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(fx.tasks[0].parameters, 2);
+  fx = h.add(e.task_succeeded(fx.tasks[0].task_id, "two", kT0 + seconds(101), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({"one", "two"}));
+  h.expect_continuous();
+}
+
+// Failures that were caught or tolerated leave nothing kept for a redrive.
+TEST(AslExecution, HandledFailuresKeepNoRedriveState) {
+  SeededRng rng(28);
+  Execution caught(machine(R"({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [
+      {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+      {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope"}}}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}], "Next": "Done"},
+    "Done": {"Type": "Succeed"}}})"));
+  Effects fx = caught.start(Json::object(), {}, kT0, rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(caught.to_json()["frames"].size(), 1u);
+
+  Execution tolerated(machine(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ToleratedFailureCount": 1,
+    "ItemProcessor": {"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+    "End": true}}})"));
+  fx = tolerated.start(Json::array({1, 2}), {}, kT0, rng);
+  std::vector<TaskRequest> tasks = fx.tasks;
+  ASSERT_EQ(tasks.size(), 2u);
+  fx = tolerated.task_failed(tasks[0].task_id, "Boom", "", kT0, rng);
+  EXPECT_EQ(fx.status, ExecutionStatus::kRunning);
+  fx = tolerated.task_succeeded(tasks[1].task_id, 2, kT0, rng);
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(tolerated.to_json()["frames"].size(), 1u);
+}
+
+// Past ToleratedFailureCount the Map fails; the redrive reruns every failed
+// iteration, the tolerated one included, and keeps the succeeded one.
+TEST(AslExecution, RedriveMapPastToleratedFailures) {
+  auto m = machine(R"({"StartAt": "M", "States": {"M": {"Type": "Map",
+    "ToleratedFailureCount": 1,
+    "ItemProcessor": {"StartAt": "T", "States": {
+      "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+    "End": true}}})");
+  SeededRng rng(29);
+  Execution e(m);
+  History h;
+  Effects fx = h.add(e.start(Json::array({1, 2, 3}), {}, kT0, rng));
+  std::vector<TaskRequest> tasks = fx.tasks;
+  ASSERT_EQ(tasks.size(), 3u);
+  h.add(e.task_failed(tasks[0].task_id, "Boom", "", kT0, rng));
+  h.add(e.task_succeeded(tasks[1].task_id, 20, kT0, rng));
+  fx = h.add(e.task_failed(tasks[2].task_id, "Boom", "", kT0, rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(fx.error, "States.ExceedToleratedFailureThreshold");
+
+  fx = h.add(e.redrive(kT0 + seconds(1), rng));
+  ASSERT_EQ(fx.tasks.size(), 2u);
+  EXPECT_EQ(fx.tasks[0].parameters, 1);
+  EXPECT_EQ(fx.tasks[1].parameters, 3);
+  tasks = fx.tasks;
+  h.add(e.task_succeeded(tasks[0].task_id, 10, kT0 + seconds(2), rng));
+  fx = h.add(e.task_succeeded(tasks[1].task_id, 30, kT0 + seconds(2), rng));
+  ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(*fx.output, Json::array({10, 20, 30}));
+  h.expect_continuous();
+}
+
+// Random task failures, stops and JSON round trips over nested Maps and
+// Parallels: redriving until the run succeeds always gives the same output,
+// with one unbroken history.
+TEST(AslExecution, RandomFailuresAndRedrivesConverge) {
+  auto m = machine(R"({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [
+      {"StartAt": "M1", "States": {"M1": {"Type": "Map", "ItemsPath": "$.items",
+        "MaxConcurrency": 2,
+        "ItemProcessor": {"StartAt": "T1", "States": {
+          "T1": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Parameters": {"n.$": "$"},
+                 "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                 "Next": "Echo"},
+          "Echo": {"Type": "Pass", "End": true}}},
+        "End": true}}},
+      {"StartAt": "T2", "States": {
+        "T2": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+               "Parameters": {"list": [1, 2]}, "Next": "Nap"},
+        "Nap": {"Type": "Wait", "Seconds": 1, "Next": "M2"},
+        "M2": {"Type": "Map", "ItemsPath": "$.list",
+          "ItemProcessor": {"StartAt": "Q", "States": {"Q": {"Type": "Parallel", "Branches": [
+            {"StartAt": "T3", "States": {"T3": {"Type": "Task",
+              "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"m.$": "$"},
+              "End": true}}},
+            {"StartAt": "C", "States": {"C": {"Type": "Pass", "Result": "p", "End": true}}}],
+            "End": true}}},
+          "End": true}}}],
+    "End": true}}})");
+  const Json expected = Json::parse(R"([[{"n": 1}, {"n": 2}, {"n": 3}],
+                                        [[{"m": 1}, "p"], [{"m": 2}, "p"]]])");
+  int total_redrives = 0;
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE(seed);
+    SeededRng rng(seed);
+    std::mt19937 gen(seed);
+    Execution e(m);
+    History h;
+    TimePoint now = kT0;
+    Effects fx = h.add(e.start(Json{{"items", {1, 2, 3}}}, {}, now, rng));
+    std::vector<TaskRequest> open;
+    for (int step = 0; step < 3000 && fx.status != ExecutionStatus::kSucceeded; ++step) {
+      for (const auto& t : fx.tasks) open.push_back(t);
+      for (const auto& c : fx.cancelled_tasks)
+        std::erase_if(open, [&](const TaskRequest& t) { return t.task_id == c; });
+      if (fx.status != ExecutionStatus::kRunning) {
+        open.clear();
+        if (gen() % 2) e = round_trip(m, e);
+        fx = h.add(e.redrive(now, rng));
+        ASSERT_EQ(fx.status, ExecutionStatus::kRunning);
+        ++total_redrives;
+        continue;
+      }
+      uint32_t r = gen() % 100;
+      if (!open.empty() && r < 85) {
+        size_t i = gen() % open.size();
+        TaskRequest t = open[i];
+        open.erase(open.begin() + static_cast<std::ptrdiff_t>(i));
+        uint32_t how = gen() % 100;
+        if (how < 75)
+          fx = h.add(e.task_succeeded(t.task_id, t.parameters, now, rng));
+        else if (how < 90)
+          fx = h.add(e.task_failed(t.task_id, "Boom", "", now, rng));
+        else
+          fx = h.add(e.task_failed(t.task_id, "Flaky", "", now, rng));
+      } else if (r < 88) {
+        fx = h.add(e.stop(std::string("User"), std::nullopt, now, rng));
+      } else if (fx.next_wake) {
+        now = std::max(now, *fx.next_wake);
+        fx = h.add(e.timer_fired(now, rng));
+      } else if (!open.empty()) {
+        TaskRequest t = open.front();
+        open.erase(open.begin());
+        fx = h.add(e.task_succeeded(t.task_id, t.parameters, now, rng));
+      } else {
+        FAIL() << "running with nothing to wait for";
+      }
+      if (gen() % 5 == 0) e = round_trip(m, e);
+    }
+    ASSERT_EQ(fx.status, ExecutionStatus::kSucceeded);
+    EXPECT_EQ(*fx.output, expected);
+    h.expect_continuous();
+  }
+  EXPECT_GT(total_redrives, 40);
 }
 
 }  // namespace
