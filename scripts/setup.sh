@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format clang libclang-rt-14-dev
   nlohmann-json3-dev libspdlog-dev libcli11-dev libexpected-dev
   libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev libcpp-httplib-dev
   libhwloc-dev hwloc

@@ -1,6 +1,7 @@
 #include "pipelines/engine/json_path.h"
 
 #include <cctype>
+#include <charconv>
 
 namespace helix::asl {
 namespace {
@@ -52,7 +53,15 @@ class Parser {
       pos_ = start;
       return std::nullopt;
     }
-    return std::stoll(std::string(text_.substr(start, pos_ - start)));
+    // An index past int64 ($[99999999999999999999]) is not a path (std::stoll
+    // would throw; found by tests/fuzz/json_path_fuzz).
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, value);
+    if (ec != std::errc() || end != text_.data() + pos_) {
+      pos_ = start;
+      return std::nullopt;
+    }
+    return value;
   }
   std::optional<Json> literal() {
     skip_spaces();

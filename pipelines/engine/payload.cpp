@@ -5,16 +5,24 @@
 namespace helix::asl {
 
 struct Template::Node {
+  // A std::pair member of an incomplete Node is ill-formed (clang rejects
+  // it); a vector of a struct declared here and defined below is fine.
+  struct Field;
   enum class Kind { kLiteral, kObject, kArray, kPath, kIntrinsic, kJsonata };
   Kind kind = Kind::kLiteral;
   Json literal;
-  std::vector<std::pair<std::string, Node>> fields;  // kObject (output key, value)
-  std::vector<Node> items;                           // kArray
-  std::string key;                                   // the ".$" key, for messages
+  std::vector<Field> fields;  // kObject (output key, value)
+  std::vector<Node> items;    // kArray
+  std::string key;            // the ".$" key, for messages
   std::shared_ptr<JsonPath> path;
   std::shared_ptr<IntrinsicCall> call;
   std::shared_ptr<jsonata::Expression> expression;
   bool uses_context = false;
+};
+
+struct Template::Node::Field {
+  std::string name;
+  Node value;
 };
 
 namespace {
@@ -50,17 +58,17 @@ tl::expected<Node, std::string> compile_payload_node(const Json& source) {
           return tl::unexpected("the value of '" + key + "' is not a valid path: " + text);
         }
         node.uses_context = node.uses_context || child.uses_context;
-        node.fields.emplace_back(std::move(name), std::move(child));
+        node.fields.push_back({std::move(name), std::move(child)});
       } else {
         auto child = compile_payload_node(it.value());
         if (!child) return child;
         node.uses_context = node.uses_context || child->uses_context;
-        node.fields.emplace_back(key, std::move(*child));
+        node.fields.push_back({key, std::move(*child)});
       }
     }
     bool all_literal = true;
     for (const auto& f : node.fields)
-      all_literal = all_literal && f.second.kind == Node::Kind::kLiteral;
+      all_literal = all_literal && f.value.kind == Node::Kind::kLiteral;
     if (all_literal) {
       Node lit;
       lit.literal = source;
@@ -110,7 +118,7 @@ tl::expected<Node, std::string> compile_jsonata_node(const Json& source) {
       auto child = compile_jsonata_node(it.value());
       if (!child) return child;
       all_literal = all_literal && child->kind == Node::Kind::kLiteral;
-      node.fields.emplace_back(it.key(), std::move(*child));
+      node.fields.push_back({it.key(), std::move(*child)});
     }
     if (all_literal) {
       Node lit;
