@@ -144,39 +144,9 @@ std::string progress_line(const json& e, Progress& p) {
   return {};
 }
 
-}  // namespace
-
-int run_run(const CommandContext& ctx, const RunOptions& options) {
-  auto definition = read_text(options.file, "FILE");
-  if (!definition) return report(ctx, definition.error(), true);
-  std::string input = options.input.value_or("{}");
-  if (!input.empty() && input[0] == '@') {
-    auto text = read_text(input.substr(1), "--input");
-    if (!text) return report(ctx, text.error(), true);
-    input = *text;
-  } else if (!input.empty() && input[0] != '{' && input[0] != '[' && input[0] != '"' &&
-             std::filesystem::exists(input)) {
-    auto text = read_text(input, "--input");
-    if (!text) return report(ctx, text.error(), true);
-    input = *text;
-  }
-  std::string name = options.name.value_or(machine_name_of(options.file));
-  auto machine = upsert_machine(ctx.client, machine_name_of(options.file), *definition);
-  if (!machine) return report(ctx, machine.error());
-  json start{{"stateMachineArn", *machine}, {"input", input}};
-  if (options.name) start["name"] = name;
-  auto started = ctx.client.states("StartExecution", start);
-  if (!started) return report(ctx, started.error());
-  std::string arn = (*started)["executionArn"];
-  if (!options.follow) {
-    if (ctx.output == OutputFormat::kJson)
-      ctx.out << started->dump(2) << "\n";
-    else
-      ctx.out << arn << "\n";
-    return 0;
-  }
-  if (ctx.output == OutputFormat::kText) ctx.out << "execution " << arn << "\n";
-  int64_t last_event = 0;
+// Prints progress lines for the history events after `last_event` until
+// the execution ends, then its output (exit 0) or its error (exit 1).
+int follow_execution(const CommandContext& ctx, const std::string& arn, int64_t last_event) {
   Progress progress;
   for (;;) {
     // Status first: events written before it was read are then all listed.
@@ -212,6 +182,41 @@ int run_run(const CommandContext& ctx, const RunOptions& options) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
+}
+
+}  // namespace
+
+int run_run(const CommandContext& ctx, const RunOptions& options) {
+  auto definition = read_text(options.file, "FILE");
+  if (!definition) return report(ctx, definition.error(), true);
+  std::string input = options.input.value_or("{}");
+  if (!input.empty() && input[0] == '@') {
+    auto text = read_text(input.substr(1), "--input");
+    if (!text) return report(ctx, text.error(), true);
+    input = *text;
+  } else if (!input.empty() && input[0] != '{' && input[0] != '[' && input[0] != '"' &&
+             std::filesystem::exists(input)) {
+    auto text = read_text(input, "--input");
+    if (!text) return report(ctx, text.error(), true);
+    input = *text;
+  }
+  std::string name = options.name.value_or(machine_name_of(options.file));
+  auto machine = upsert_machine(ctx.client, machine_name_of(options.file), *definition);
+  if (!machine) return report(ctx, machine.error());
+  json start{{"stateMachineArn", *machine}, {"input", input}};
+  if (options.name) start["name"] = name;
+  auto started = ctx.client.states("StartExecution", start);
+  if (!started) return report(ctx, started.error());
+  std::string arn = (*started)["executionArn"];
+  if (!options.follow) {
+    if (ctx.output == OutputFormat::kJson)
+      ctx.out << started->dump(2) << "\n";
+    else
+      ctx.out << arn << "\n";
+    return 0;
+  }
+  if (ctx.output == OutputFormat::kText) ctx.out << "execution " << arn << "\n";
+  return follow_execution(ctx, arn, 0);
 }
 
 int run_executions(const CommandContext& ctx, const ExecutionsOptions& options) {
@@ -295,6 +300,29 @@ int run_history(const CommandContext& ctx, const std::string& execution) {
   }
   ctx.out << render_table({{"ID"}, {"PREV"}, {"TIME"}, {"TYPE"}, {"DETAIL", 100}}, rows);
   return 0;
+}
+
+int run_redrive(const CommandContext& ctx, const std::string& execution, bool follow) {
+  auto arn = execution_arn_of(execution);
+  if (!arn) return report(ctx, arn.error(), true);
+  // Progress after a redrive starts from the events it adds.
+  int64_t last_event = 0;
+  auto latest =
+      ctx.client.states("GetExecutionHistory",
+                        json{{"executionArn", *arn}, {"maxResults", 1}, {"reverseOrder", true}});
+  if (!latest) return report(ctx, latest.error());
+  if (!(*latest)["events"].empty()) last_event = (*latest)["events"][0].value("id", int64_t{0});
+  auto redriven = ctx.client.states("RedriveExecution", json{{"executionArn", *arn}});
+  if (!redriven) return report(ctx, redriven.error());
+  if (!follow) {
+    if (ctx.output == OutputFormat::kJson)
+      ctx.out << redriven->dump(2) << "\n";
+    else
+      ctx.out << "redriven " << *arn << "\n";
+    return 0;
+  }
+  if (ctx.output == OutputFormat::kText) ctx.out << "redriven " << *arn << "\n";
+  return follow_execution(ctx, *arn, last_event);
 }
 
 }  // namespace helix::cli

@@ -58,6 +58,8 @@ struct ExecutionsOptions {
 };
 int run_executions(const CommandContext& ctx, const ExecutionsOptions& options);
 int run_history(const CommandContext& ctx, const std::string& execution_arn);
+// RedriveExecution (Debian's aws CLI and boto3 predate it), optionally followed.
+int run_redrive(const CommandContext& ctx, const std::string& execution_arn, bool follow);
 
 // helix simulate (no helixd needed; cli/command_simulate.cpp).
 struct SimulateOptions {

@@ -132,6 +132,14 @@ int main(int argc, char** argv) {
   auto* history_cmd = app.add_subcommand("history", "an execution's history events");
   history_cmd->add_option("execution", history_arn, "execution ARN")->required();
 
+  std::string redrive_arn;
+  bool redrive_follow = false;
+  auto* redrive_cmd = app.add_subcommand(
+      "redrive", "continue a FAILED, ABORTED or TIMED_OUT execution from where it stopped");
+  redrive_cmd->add_option("execution", redrive_arn, "execution ARN")->required();
+  redrive_cmd->add_flag("-f,--follow", redrive_follow,
+                        "show progress, then the output or the error");
+
   helix::cli::SimulateOptions simulate;
   auto* simulate_cmd =
       app.add_subcommand("simulate", "replay an SWF trace through the scheduling policies");
@@ -165,7 +173,7 @@ int main(int argc, char** argv) {
   // helix run is one command after setup: with no helixd answering on the
   // default socket, start one for the length of this command.
   std::unique_ptr<helix::cli::EmbeddedHelixd> embedded;
-  if ((*run_cmd || *executions_cmd || *history_cmd) && !endpoint &&
+  if ((*run_cmd || *executions_cmd || *history_cmd || *redrive_cmd) && !endpoint &&
       !std::getenv("HELIX_ENDPOINT")) {
     auto probe = client->get_json("/helix/v1/whoami", "");
     if (!probe && probe.error().code() == helix::ErrorCode::kUnavailable) {
@@ -196,5 +204,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return helix::cli::run_run(ctx, run);
   if (*executions_cmd) return helix::cli::run_executions(ctx, executions);
   if (*history_cmd) return helix::cli::run_history(ctx, history_arn);
+  if (*redrive_cmd) return helix::cli::run_redrive(ctx, redrive_arn, redrive_follow);
   return 2;
 }

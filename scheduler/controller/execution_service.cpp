@@ -110,7 +110,30 @@ asl::ExecutionOptions engine_options(const queues::Owner& owner) {
   return options;
 }
 
+// AWS redrives executions that FAILED, were ABORTED or TIMED_OUT.
+bool is_redrivable_status(const std::string& status) {
+  return status == "FAILED" || status == "ABORTED" || status == "TIMED_OUT";
+}
+
+// AWS's cap on redrives of one execution.
+constexpr int kMaxRedrives = 1000;
+
 }  // namespace
+
+// Why a stored execution cannot be redriven, or "" when it can. Unlike AWS
+// (14 days), helix keeps finished executions' engine state until they are
+// deleted, so there is no time limit.
+std::string not_redrivable_reason(const Json& doc) {
+  std::string status = doc.value("status", "");
+  if (!is_redrivable_status(status)) return "Execution is " + status + " and cannot be redriven";
+  if (doc.value("redriveCount", 0) >= kMaxRedrives)
+    return "Execution has been redriven " + std::to_string(kMaxRedrives) +
+           " times, the most allowed";
+  auto engine = doc.find("engine");
+  if (engine == doc.end() || engine->is_null())
+    return "Execution finished before helix kept the state a redrive needs";
+  return "";
+}
 
 Json pascal_case_members(const Json& value) { return recase(value, true); }
 Json camel_case_members(const Json& value) { return recase(value, false); }
@@ -124,6 +147,7 @@ struct ExecutionService::Record {
   std::string definition, role_arn;
   queues::Owner owner;
   int redrive_count = 0;
+  std::optional<TimePoint> redrive_date;
   std::map<std::string, TaskLink> tasks;  // open tasks by engine task id
   std::string parent_arn, parent_task;
   std::shared_ptr<const asl::StateMachine> machine;
@@ -155,6 +179,7 @@ struct ExecutionService::Record {
            {"redriveCount", redrive_count},
            {"tasks", std::move(tasks_doc)}};
     if (status != "RUNNING") d["stopUs"] = to_epoch_us(stop);
+    if (redrive_date) d["redriveUs"] = to_epoch_us(*redrive_date);
     if (output) d["output"] = *output;
     if (error) d["error"] = *error;
     if (cause) d["cause"] = *cause;
@@ -171,13 +196,14 @@ ExecutionService::~ExecutionService() = default;
 bool ExecutionService::handles(std::string_view op) const {
   return catalog_.handles(op) || op == "StartExecution" || op == "StopExecution" ||
          op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat" ||
-         op == "DescribeStateMachineForExecution";
+         op == "DescribeStateMachineForExecution" || op == "RedriveExecution";
 }
 
 ApiReply ExecutionService::handle(std::string_view op, const Json& request,
                                   const queues::Owner& caller, TimePoint now) {
   if (op == "StartExecution") return start_execution(request, caller, now);
   if (op == "StopExecution") return stop_execution(request, now);
+  if (op == "RedriveExecution") return redrive_execution(request, now);
   if (op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat")
     return send_task(op, request, now);
   if (op == "DescribeStateMachineForExecution") return describe_for_execution(request);
@@ -298,6 +324,45 @@ ApiReply ExecutionService::stop_execution(const Json& request, TimePoint now) {
   return ApiReply{200, Json{{"stopDate", epoch_seconds(now)}}};
 }
 
+ApiReply ExecutionService::redrive_execution(const Json& request, TimePoint now) {
+  if (!request.contains("executionArn")) return missing("executionArn");
+  std::string arn = string_member(request, "executionArn");
+  if (Record* r = find(arn))
+    return error_reply("ExecutionNotRedrivable",
+                       "Execution is " + r->status + " and cannot be redriven: '" + arn + "'");
+  std::optional<Json> doc;
+  if (auto it = closing_.find(arn); it != closing_.end())
+    doc = it->second->to_doc();
+  else
+    doc = batch_.stored_execution(arn);
+  if (!doc) return error_reply("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  std::string why = not_redrivable_reason(*doc);
+  if (!why.empty()) return error_reply("ExecutionNotRedrivable", why + ": '" + arn + "'");
+  auto restored = record_from_doc(*doc);
+  if (!restored)
+    return error_reply(
+        "ExecutionNotRedrivable",
+        "the stored state of the execution cannot be read: " + restored.error().to_string());
+  std::unique_ptr<Record> r = std::move(*restored);
+  closing_.erase(arn);
+  // The parent that waited on this execution (.sync) already saw it fail;
+  // a redriven child runs on its own.
+  r->parent_arn.clear();
+  r->parent_task.clear();
+  r->status = "RUNNING";
+  r->output.reset();
+  r->error.reset();
+  r->cause.reset();
+  r->stop = TimePoint{};
+  r->redrive_count += 1;
+  r->redrive_date = now;
+  Record* raw = r.get();
+  running_.emplace(arn, std::move(r));
+  changed_executions_.insert(arn);
+  apply(*raw, raw->engine->redrive(now, rng_), now);
+  return ApiReply{200, Json{{"redriveDate", epoch_seconds(now)}}};
+}
+
 std::pair<ExecutionService::Record*, std::string> ExecutionService::find_token(
     const std::string& token) {
   auto it = tokens_.find(token);
@@ -413,7 +478,7 @@ void ExecutionService::reschedule(Record& r) {
         break;
       }
   }
-  r.wake = r.engine ? r.engine->next_wake() : std::nullopt;
+  r.wake = r.engine && r.status == "RUNNING" ? r.engine->next_wake() : std::nullopt;
   if (r.wake) wakes_.emplace(*r.wake, r.arn);
 }
 
@@ -525,7 +590,9 @@ void ExecutionService::finished(Record& r, TimePoint now) {
   r.stop = now;
   for (const auto& [task_id, link] : std::map<std::string, TaskLink>(r.tasks))
     cancel_task(r, task_id, now);
-  r.engine.reset();
+  // A failed, aborted or timed-out execution keeps its engine snapshot in
+  // its document: RedriveExecution continues from it.
+  if (!is_redrivable_status(r.status)) r.engine.reset();
   reschedule(r);  // drops its timer
   changed_executions_.insert(r.arn);
   auto node = running_.extract(r.arn);
@@ -651,6 +718,51 @@ Json ExecutionService::execution_document(const std::string& arn) const {
   return Json();
 }
 
+// A stored document back into a record with its engine; the task links
+// are left to the caller (restore re-registers them, a redrive has none).
+Result<std::unique_ptr<ExecutionService::Record>> ExecutionService::record_from_doc(
+    const Json& doc) {
+  try {
+    auto r = std::make_unique<Record>();
+    r->arn = doc.at("executionArn").get<std::string>();
+    r->machine_arn = doc.at("stateMachineArn").get<std::string>();
+    r->machine_name = doc.at("stateMachineName").get<std::string>();
+    r->name = doc.at("name").get<std::string>();
+    r->status = doc.at("status").get<std::string>();
+    r->start = from_epoch_us(doc.at("startUs").get<int64_t>());
+    if (doc.contains("stopUs")) r->stop = from_epoch_us(doc["stopUs"].get<int64_t>());
+    r->input = doc.at("input").get<std::string>();
+    r->definition = doc.at("definition").get<std::string>();
+    r->role_arn = doc.at("roleArn").get<std::string>();
+    r->owner.uid = doc.at("owner").at("uid").get<uint32_t>();
+    r->owner.gid = doc.at("owner").at("gid").get<uint32_t>();
+    r->owner.user = doc.at("owner").at("user").get<std::string>();
+    r->redrive_count = doc.value("redriveCount", 0);
+    if (doc.contains("redriveUs")) r->redrive_date = from_epoch_us(doc["redriveUs"].get<int64_t>());
+    if (doc.contains("output")) r->output = doc["output"].get<std::string>();
+    if (doc.contains("error")) r->error = doc["error"].get<std::string>();
+    if (doc.contains("cause")) r->cause = doc["cause"].get<std::string>();
+    if (auto p = doc.find("parent"); p != doc.end()) {
+      r->parent_arn = p->at("arn").get<std::string>();
+      r->parent_task = p->at("task").get<std::string>();
+    }
+    auto parsed = asl::parse_state_machine(Json::parse(r->definition), asl::ParseOptions{});
+    if (!parsed)
+      return fail(Error::corruption("the stored definition of " + r->arn + " does not parse",
+                                    asl::invalid_definition_message(parsed.error())));
+    r->machine = *parsed;
+    if (!doc.at("engine").is_null()) {
+      auto engine =
+          asl::Execution::from_json(r->machine, doc.at("engine"), engine_options(r->owner));
+      if (!engine) return fail(engine.error());
+      r->engine = std::make_unique<asl::Execution>(std::move(*engine));
+    }
+    return r;
+  } catch (const Json::exception& e) {
+    return fail(Error::corruption("a stored execution does not parse", e.what()));
+  }
+}
+
 Result<void> ExecutionService::restore(const std::vector<Json>& machines,
                                        const std::vector<Json>& running) {
   for (const auto& doc : machines) {
@@ -660,32 +772,12 @@ Result<void> ExecutionService::restore(const std::vector<Json>& machines,
   }
   for (const auto& doc : running) {
     try {
-      auto r = std::make_unique<Record>();
-      r->arn = doc.at("executionArn").get<std::string>();
-      r->machine_arn = doc.at("stateMachineArn").get<std::string>();
-      r->machine_name = doc.at("stateMachineName").get<std::string>();
-      r->name = doc.at("name").get<std::string>();
-      r->start = from_epoch_us(doc.at("startUs").get<int64_t>());
-      r->input = doc.at("input").get<std::string>();
-      r->definition = doc.at("definition").get<std::string>();
-      r->role_arn = doc.at("roleArn").get<std::string>();
-      r->owner.uid = doc.at("owner").at("uid").get<uint32_t>();
-      r->owner.gid = doc.at("owner").at("gid").get<uint32_t>();
-      r->owner.user = doc.at("owner").at("user").get<std::string>();
-      r->redrive_count = doc.value("redriveCount", 0);
-      if (auto p = doc.find("parent"); p != doc.end()) {
-        r->parent_arn = p->at("arn").get<std::string>();
-        r->parent_task = p->at("task").get<std::string>();
-      }
-      auto parsed = asl::parse_state_machine(Json::parse(r->definition), asl::ParseOptions{});
-      if (!parsed)
-        return fail(Error::corruption("the stored definition of " + r->arn + " does not parse",
-                                      asl::invalid_definition_message(parsed.error())));
-      r->machine = *parsed;
-      auto engine =
-          asl::Execution::from_json(r->machine, doc.at("engine"), engine_options(r->owner));
-      if (!engine) return fail(engine.error());
-      r->engine = std::make_unique<asl::Execution>(std::move(*engine));
+      auto restored = record_from_doc(doc);
+      if (!restored) return fail(restored.error());
+      std::unique_ptr<Record> r = std::move(*restored);
+      if (!r->engine)
+        return fail(Error::corruption("the running execution " + r->arn + " has no engine state",
+                                      "its document's engine is null"));
       for (auto& [task_id, t] : doc.at("tasks").items()) {
         TaskLink link;
         std::string kind = t.at("kind").get<std::string>();
@@ -729,10 +821,11 @@ Json describe_execution_body(const Json& doc) {
   }
   if (doc.contains("error")) d["error"] = doc["error"];
   if (doc.contains("cause")) d["cause"] = doc["cause"];
-  std::string status = doc.value("status", "");
-  d["redriveStatus"] =
-      status == "RUNNING" || status == "SUCCEEDED" ? "NOT_REDRIVABLE" : "NOT_REDRIVABLE";
-  if (status != "RUNNING") d["redriveStatusReason"] = "helix does not redrive executions yet";
+  if (doc.contains("redriveUs"))
+    d["redriveDate"] = epoch_seconds(from_epoch_us(doc["redriveUs"].get<int64_t>()));
+  std::string why = not_redrivable_reason(doc);
+  d["redriveStatus"] = why.empty() ? "REDRIVABLE" : "NOT_REDRIVABLE";
+  if (!why.empty()) d["redriveStatusReason"] = why;
   return d;
 }
 

@@ -80,7 +80,7 @@ class ExecutionService {
 
   // Operations that change state or read the catalogue: state machine
   // CRUD, StartExecution, StopExecution, SendTask{Success,Failure,Heartbeat},
-  // DescribeStateMachineForExecution.
+  // DescribeStateMachineForExecution, RedriveExecution.
   bool handles(std::string_view operation) const;
   ApiReply handle(std::string_view operation, const Json& request, const queues::Owner& caller,
                   TimePoint now);
@@ -113,6 +113,8 @@ class ExecutionService {
   ApiReply stop_execution(const Json& request, TimePoint now);
   ApiReply send_task(std::string_view operation, const Json& request, TimePoint now);
   ApiReply describe_for_execution(const Json& request);
+  ApiReply redrive_execution(const Json& request, TimePoint now);
+  static Result<std::unique_ptr<Record>> record_from_doc(const Json& doc);
   // Starts an execution (API or nested); returns its record or an ApiReply error.
   tl::expected<Record*, ApiReply> start(const std::string& machine_arn, std::string name,
                                         const std::string& input_text, const queues::Owner& owner,
@@ -149,6 +151,8 @@ Json camel_case_members(const Json& value);
 
 // Reads (any thread) from stored documents.
 Json describe_execution_body(const Json& doc);
+// Why RedriveExecution refuses this stored execution, or "" when it may.
+std::string not_redrivable_reason(const Json& doc);
 Json execution_list_item(const Json& doc);
 
 }  // namespace helix::states

@@ -254,20 +254,7 @@ class ExecutionsTest(unittest.TestCase):
         self.assertIn("absent.json", done["cause"])
 
     def test_test_state_runs_one_state(self):
-        # TestState is newer than Debian's boto3: call it over the Unix socket.
-        from helixd import UnixHTTPConnection
-
-        def call(operation, body):
-            conn = UnixHTTPConnection(self.d.socket)
-            conn.request("POST", "/", body=json.dumps(body),
-                         headers={"X-Amz-Target": "AWSStepFunctions." + operation,
-                                  "Content-Type": "application/x-amz-json-1.0"})
-            resp = conn.getresponse()
-            data = json.loads(resp.read())
-            conn.close()
-            return resp.status, data
-
-        status, out = call("TestState", {
+        status, out = self.states_call("TestState", {
             "definition": json.dumps({"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, 2)"},
                                       "Next": "Later"}),
             "input": '{"a": 40}', "roleArn": "r", "inspectionLevel": "DEBUG"})
@@ -275,9 +262,71 @@ class ExecutionsTest(unittest.TestCase):
         self.assertEqual(out["status"], "SUCCEEDED")
         self.assertEqual(json.loads(out["output"]), {"sum": 42})
         self.assertEqual(out["nextState"], "Later")
-        status, out = call("TestState", {"definition": "{not json", "roleArn": "r"})
+        status, out = self.states_call("TestState", {"definition": "{not json", "roleArn": "r"})
         self.assertEqual(status, 400)
         self.assertEqual(out["__type"], "InvalidDefinition")
+
+    def states_call(self, operation, body):
+        """A Step Functions call over the Unix socket, for operations newer
+        than Debian's boto3 (TestState, RedriveExecution)."""
+        from helixd import UnixHTTPConnection
+        conn = UnixHTTPConnection(self.d.socket)
+        conn.request("POST", "/", body=json.dumps(body),
+                     headers={"X-Amz-Target": "AWSStepFunctions." + operation,
+                              "Content-Type": "application/x-amz-json-1.0"})
+        resp = conn.getresponse()
+        data = json.loads(resp.read())
+        conn.close()
+        return resp.status, data
+
+    def test_redrive_reruns_only_what_failed(self):
+        runs = os.path.join(self.work, "redrive-runs.txt")
+        fixed = os.path.join(self.work, "redrive-fixed")
+        job = job_task("item", f'echo "$I" >> {runs}; test "$I" != 2 || test -e {fixed}',
+                       extra={"ResultSelector": {"Status.$": "$.Status"}})
+        job["Parameters"]["ContainerOverrides"]["Environment"] = [
+            {"Name": "I", "Value.$": "States.Format('{}', $)"}]
+        arn = self.machine("redrivable", {"StartAt": "Items", "States": {"Items": {
+            "Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.items", "End": True,
+            "ItemProcessor": {"StartAt": "Job", "States": {"Job": job}}}}})
+        run = self.sfn().start_execution(stateMachineArn=arn, name="cohort-r",
+                                         input=json.dumps({"items": [0, 1, 2, 3]}))
+        execution = run["executionArn"]
+        done = self.wait_done(execution)
+        self.assertEqual(done["status"], "FAILED", done)
+        with open(runs) as f:
+            self.assertEqual(f.read().split(), ["0", "1", "2"])  # 3 never started
+        status, described = self.states_call("DescribeExecution", {"executionArn": execution})
+        self.assertEqual(described["redriveStatus"], "REDRIVABLE", described)
+        # Fix the cause, then redrive with the helix CLI (Debian's aws CLI
+        # and boto3 predate RedriveExecution).
+        open(fixed, "w").close()
+        proc = subprocess.run([os.path.join(BIN, "helix"), "redrive", execution, "--follow"],
+                              env={**os.environ, "HELIX_ENDPOINT": f"unix://{self.d.socket}"},
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("SUCCEEDED", proc.stdout)
+        done = self.wait_done(execution)
+        self.assertEqual(done["status"], "SUCCEEDED", done)
+        self.assertEqual(json.loads(done["output"]), [{"Status": "SUCCEEDED"}] * 4)
+        with open(runs) as f:
+            # Items 0 and 1 kept their results; only 2 ran again, then 3.
+            self.assertEqual(f.read().split(), ["0", "1", "2", "2", "3"])
+        status, described = self.states_call("DescribeExecution", {"executionArn": execution})
+        self.assertEqual(described["redriveCount"], 1)
+        self.assertIn("redriveDate", described)
+        self.assertEqual(described["redriveStatus"], "NOT_REDRIVABLE")
+        events = self.history(execution)
+        self.assertEqual([e["id"] for e in events], list(range(1, len(events) + 1)))
+        redriven = [e for e in events if e["type"] == "ExecutionRedriven"]
+        self.assertEqual(len(redriven), 1)
+        self.assertEqual(events[-1]["type"], "ExecutionSucceeded")
+        # A SUCCEEDED execution is not redriven, nor one that does not exist.
+        status, refused = self.states_call("RedriveExecution", {"executionArn": execution})
+        self.assertEqual((status, refused["__type"]), (400, "ExecutionNotRedrivable"))
+        status, refused = self.states_call("RedriveExecution",
+                                           {"executionArn": execution + "-ghost"})
+        self.assertEqual((status, refused["__type"]), (400, "ExecutionDoesNotExist"))
 
     def test_start_refusals(self):
         sfn = self.sfn()

@@ -225,5 +225,58 @@ TEST_F(ExecutionServiceTest, NestedSyncExecutionReturnsTheChildsOutput) {
   EXPECT_EQ(out["Output"], R"({"x":1})");  // .sync: Output stays a JSON string
 }
 
+// The second job fails; the execution is stored FAILED with its engine
+// state. A redrive after a restart (from the stored document alone) submits
+// only the second job again; the first job's result is kept.
+TEST_F(ExecutionServiceTest, RedriveFromTheStoredDocumentRerunsOnlyTheFailedState) {
+  std::map<std::string, json> docs;
+  std::vector<json> machines;
+  std::vector<std::string> events;
+  std::string arn;
+  {
+    ExecutionService s(ArnScope{}, batch, rng);
+    arn = start(s, create(s, "m", kTwoJobs), R"({"k":1})");
+    s.job_finished("job-1", json{{"jobId", "job-1"}, {"status", "SUCCEEDED"}}, true, now);
+    s.job_finished("job-2", json{{"jobId", "job-2"}, {"status", "FAILED"}}, false, now);
+    persist(s, docs, machines, events);
+  }
+  ASSERT_EQ(docs[arn]["status"], "FAILED");
+  json described = describe_execution_body(docs[arn]);
+  EXPECT_EQ(described["redriveStatus"], "REDRIVABLE");
+  batch.stored = docs;
+  ExecutionService s(ArnScope{}, batch, rng);
+  ASSERT_TRUE(s.restore(machines, {}).has_value());
+  TimePoint later = now + std::chrono::seconds(60);
+  ApiReply r = s.handle("RedriveExecution", json{{"executionArn", arn}}, alice, later);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_DOUBLE_EQ(r.body["redriveDate"].get<double>(), epoch_seconds(later));
+  ASSERT_EQ(batch.submitted.size(), 3u);  // only "two" again
+  EXPECT_EQ(batch.submitted[2]["jobName"], "two");
+  // Redriving a RUNNING execution is refused, and nothing changes.
+  ApiReply again = s.handle("RedriveExecution", json{{"executionArn", arn}}, alice, later);
+  EXPECT_EQ(again.body["__type"], "ExecutionNotRedrivable");
+  s.job_finished("job-3", json{{"jobId", "job-3"}, {"status", "SUCCEEDED"}}, true, later);
+  persist(s, docs, machines, events);
+  json doc = docs[arn];
+  EXPECT_EQ(doc["status"], "SUCCEEDED");
+  EXPECT_EQ(doc["redriveCount"], 1);
+  EXPECT_EQ(json::parse(doc["output"].get<std::string>()),
+            (json{{"k", 1}, {"one", {{"Status", "SUCCEEDED"}}}}));
+  json after = describe_execution_body(doc);
+  EXPECT_EQ(after["redriveStatus"], "NOT_REDRIVABLE");
+  EXPECT_EQ(after["redriveStatusReason"], "Execution is SUCCEEDED and cannot be redriven");
+  EXPECT_DOUBLE_EQ(after["redriveDate"].get<double>(), epoch_seconds(later));
+  bool saw_redriven = false;
+  for (const auto& e : events)
+    if (json::parse(e)["type"] == "ExecutionRedriven") saw_redriven = true;
+  EXPECT_TRUE(saw_redriven);
+  // A SUCCEEDED one is refused with the reason.
+  batch.stored = docs;
+  ApiReply done = s.handle("RedriveExecution", json{{"executionArn", arn}}, alice, later);
+  EXPECT_EQ(done.body["__type"], "ExecutionNotRedrivable");
+  ApiReply none = s.handle("RedriveExecution", json{{"executionArn", arn + "x"}}, alice, later);
+  EXPECT_EQ(none.body["__type"], "ExecutionDoesNotExist");
+}
+
 }  // namespace
 }  // namespace helix::states
