@@ -224,6 +224,16 @@ const char* execution_status_name(ExecutionStatus status) {
   return "RUNNING";
 }
 
+bool is_activity_arn(std::string_view resource) {
+  // arn:aws:states:<region>:<account>:activity:<name>
+  if (resource.rfind("arn:", 0) != 0) return false;
+  size_t colons = 0, pos = 0;
+  for (; pos < resource.size() && colons < 5; ++pos)
+    if (resource[pos] == ':') ++colons;
+  return colons == 5 && resource.substr(0, 15).find(":states:") != std::string_view::npos &&
+         resource.substr(pos).rfind("activity:", 0) == 0 && resource.size() > pos + 9;
+}
+
 Json HistoryEvent::to_wire() const {
   Json j;
   j["id"] = id;
@@ -1182,6 +1192,7 @@ struct Execution::Impl {
     req.is_sync = st.resource.find(".sync") != std::string::npos;
     req.is_wait_for_task_token = st.resource.find(".waitForTaskToken") != std::string::npos;
     req.task_token = f.task_token;
+    req.is_activity = is_activity_arn(st.resource);
     f.task_deadline.reset();
     f.heartbeat_deadline.reset();
     if (*timeout) f.task_deadline = now + Duration(static_cast<int64_t>(**timeout * 1e6));
@@ -1194,7 +1205,15 @@ struct Execution::Impl {
       if (trace.mock_error) return task_error(f, *trace.mock_error, "TaskFailed");
       if (trace.mock_result) return task_done(f, *trace.mock_result);
     }
-    if (options.is_recording_history) {
+    if (req.is_activity) {
+      // An activity waits for a worker's GetActivityTask: its heartbeat
+      // clock starts when a worker takes it (task_started), its timeout now.
+      f.heartbeat_deadline.reset();
+      Json d{{"resource", st.resource}, {"input", parameters}};
+      if (*timeout) d["timeoutInSeconds"] = **timeout;
+      if (*heartbeat) d["heartbeatInSeconds"] = **heartbeat;
+      emit(&f, "ActivityScheduled", options.is_recording_history ? std::move(d) : Json());
+    } else if (options.is_recording_history) {
       Json d{{"resourceType", resource_type(st.resource)},
              {"resource", resource_action(st.resource)},
              {"region", "us-east-1"},
@@ -1227,7 +1246,10 @@ struct Execution::Impl {
   }
 
   void task_done(Frame& f, Json output) {
-    if (options.is_recording_history)
+    if (is_activity_arn(f.state->resource))
+      emit(&f, "ActivitySucceeded",
+           options.is_recording_history ? Json{{"output", output}} : Json());
+    else if (options.is_recording_history)
       emit(&f, "TaskSucceeded",
            Json{{"resourceType", resource_type(f.state->resource)},
                 {"resource", resource_action(f.state->resource)},
@@ -1240,9 +1262,14 @@ struct Execution::Impl {
   }
 
   void task_error(Frame& f, AslError err, const char* event) {
-    Json d{{"resourceType", resource_type(f.state->resource)},
-           {"resource", resource_action(f.state->resource)},
-           {"error", err.error}};
+    Json d{{"error", err.error}};
+    if (is_activity_arn(f.state->resource)) {
+      // TaskFailed -> ActivityFailed, TaskTimedOut -> ActivityTimedOut.
+      event = std::string_view(event) == "TaskTimedOut" ? "ActivityTimedOut" : "ActivityFailed";
+    } else {
+      d["resourceType"] = resource_type(f.state->resource);
+      d["resource"] = resource_action(f.state->resource);
+    }
     if (err.cause) d["cause"] = *err.cause;
     emit(&f, event, options.is_recording_history ? d : Json());
     f.task_id.clear();
@@ -1814,6 +1841,21 @@ Effects Execution::task_submitted(const std::string& task_id, Json output, TimeP
                Json{{"resourceType", Impl::resource_type(f->state->resource)},
                     {"resource", Impl::resource_action(f->state->resource)},
                     {"output", std::move(output)}});
+  return m.end(out);
+}
+
+Effects Execution::task_started(const std::string& task_id, const std::string& worker_name,
+                                TimePoint now, Rng& rng) {
+  Impl& m = *impl_;
+  Effects out = m.begin(now, rng);
+  m.fx = &out;
+  if (m.status == ExecutionStatus::kRunning)
+    if (Frame* f = m.frame_of_task(task_id)) {
+      if (f->heartbeat_seconds > 0)
+        f->heartbeat_deadline = now + Duration(static_cast<int64_t>(f->heartbeat_seconds * 1e6));
+      m.emit(f, "ActivityStarted",
+             m.options.is_recording_history ? Json{{"workerName", worker_name}} : Json());
+    }
   return m.end(out);
 }
 

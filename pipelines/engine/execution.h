@@ -62,8 +62,12 @@ struct TaskRequest {
   std::optional<double> timeout_seconds, heartbeat_seconds;
   bool is_sync = false;                 // ".sync" / ".sync:2"
   bool is_wait_for_task_token = false;  // ".waitForTaskToken"
+  bool is_activity = false;             // an activity ARN: a worker polls for it
   std::string task_token;
 };
+
+// arn:aws:states:<region>:<account>:activity:<name>
+bool is_activity_arn(std::string_view resource);
 
 // A Map state's ResultWriter: the controller writes `results` where
 // `parameters` (the evaluated ResultWriter Parameters/Arguments) say.
@@ -138,6 +142,10 @@ class Execution {
   // stays open until task_succeeded / task_failed.
   Effects task_submitted(const std::string& task_id, Json output, TimePoint now, Rng& rng);
   Effects task_heartbeat(const std::string& task_id, TimePoint now, Rng& rng);
+  // An activity task was handed to a worker (GetActivityTask): writes
+  // ActivityStarted and starts its HeartbeatSeconds clock.
+  Effects task_started(const std::string& task_id, const std::string& worker_name, TimePoint now,
+                       Rng& rng);
   Effects timer_fired(TimePoint now, Rng& rng);
   Effects stop(std::optional<std::string> error, std::optional<std::string> cause, TimePoint now,
                Rng& rng);

@@ -45,11 +45,15 @@ void Controller::init_states() {
   batch_port_ = std::make_unique<StatesBatchPort>(*this);
   executions_ = std::make_unique<states::ExecutionService>(states::ArnScope{}, *batch_port_, rng_);
   states_ = std::make_unique<states::StatesService>(
-      *store_, [this](const std::string& op, const json& request, const queues::Owner& caller) {
+      *store_,
+      [this](const std::string& op, const json& request, const queues::Owner& caller) {
         auto reply = call<states::ApiReply>([&]() -> Result<states::ApiReply> {
           return executions_->handle(op, request, caller, clock_.now());
         });
         return reply ? *reply : states::error_reply("ServiceException", reply.error().to_string());
+      },
+      [this](uint64_t* generation, std::chrono::steady_clock::time_point deadline) {
+        return wait_for_commit(generation, deadline);
       });
 }
 
@@ -63,7 +67,9 @@ Result<void> Controller::restore_states() {
   if (!machines) return fail(machines.error());
   auto running = store_->load_running_executions();
   if (!running) return fail(running.error());
-  if (auto ok = executions_->restore(*machines, *running); !ok) return ok;
+  auto activities = store_->load_activities();
+  if (!activities) return fail(activities.error());
+  if (auto ok = executions_->restore(*machines, *running, *activities); !ok) return ok;
   // A tracked job may have finished after its execution last ran (helixd
   // died between the two commits): hand it over as if it finished now.
   for (const auto& id : executions_->tracked_jobs()) {
@@ -98,6 +104,8 @@ void Controller::write_states_changes() {
   };
   for (const auto& name : changes.machines)
     check(store_->put_state_machine(name, executions_->machine_document(name)), "a state machine");
+  for (const auto& name : changes.activities)
+    check(store_->put_activity(name, executions_->activity_document(name)), "an activity");
   for (const auto& arn : changes.executions) {
     json doc = executions_->execution_document(arn);
     if (!doc.is_null()) check(store_->put_execution(doc), "an execution");

@@ -14,18 +14,6 @@ namespace {
 constexpr size_t kMaxPayloadBytes = 262144;
 constexpr size_t kMaxTokenBytes = 2048;
 
-std::string string_member(const Json& request, const char* key) {
-  auto it = request.find(key);
-  if (it == request.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-ApiReply missing(const char* member) {
-  return error_reply("ValidationException",
-                     std::string("1 validation error detected: Value null at '") + member +
-                         "' failed to satisfy constraint: Member must not be null");
-}
-
 // Map-valued members whose keys belong to the user, not to the API model.
 bool is_map_member(const std::string& key) {
   return key == "parameters" || key == "Parameters" || key == "tags" || key == "Tags";
@@ -159,12 +147,17 @@ struct ExecutionService::Record {
     for (const auto& [id, t] : tasks) {
       const char* kind = t.kind == TaskLink::Kind::kJob         ? "job"
                          : t.kind == TaskLink::Kind::kExecution ? "execution"
+                         : t.kind == TaskLink::Kind::kActivity  ? "activity"
                                                                 : "callback";
       tasks_doc[id] = {{"kind", kind},
                        {"target", t.target},
                        {"token", t.token},
                        {"sync", t.is_sync},
                        {"sync2", t.is_sync2}};
+      if (t.kind == TaskLink::Kind::kActivity) {
+        tasks_doc[id]["input"] = t.input;
+        tasks_doc[id]["started"] = t.is_started;
+      }
     }
     Json d{{"executionArn", arn},
            {"stateMachineArn", machine_arn},
@@ -190,12 +183,13 @@ struct ExecutionService::Record {
 };
 
 ExecutionService::ExecutionService(ArnScope scope, BatchPort& batch, Rng& rng)
-    : scope_(scope), batch_(batch), rng_(rng), catalog_(std::move(scope)) {}
+    : scope_(scope), batch_(batch), rng_(rng), catalog_(std::move(scope)), activities_(scope_) {}
 ExecutionService::~ExecutionService() = default;
 
 bool ExecutionService::handles(std::string_view op) const {
-  return catalog_.handles(op) || op == "StartExecution" || op == "StopExecution" ||
-         op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat" ||
+  return catalog_.handles(op) || activities_.handles(op) || op == "GetActivityTask" ||
+         op == "StartExecution" || op == "StopExecution" || op == "SendTaskSuccess" ||
+         op == "SendTaskFailure" || op == "SendTaskHeartbeat" ||
          op == "DescribeStateMachineForExecution" || op == "RedriveExecution";
 }
 
@@ -207,6 +201,13 @@ ApiReply ExecutionService::handle(std::string_view op, const Json& request,
   if (op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat")
     return send_task(op, request, now);
   if (op == "DescribeStateMachineForExecution") return describe_for_execution(request);
+  if (op == "GetActivityTask") return get_activity_task(request, now);
+  if (activities_.handles(op)) {
+    std::optional<std::string> changed;
+    ApiReply reply = activities_.handle(op, request, now, &changed);
+    if (changed) changed_activities_.insert(*changed);
+    return reply;
+  }
   ApiReply reply = catalog_.handle(op, request, now);
   if (reply.status == 200 &&
       (op == "CreateStateMachine" || op == "UpdateStateMachine" || op == "DeleteStateMachine")) {
@@ -361,6 +362,36 @@ ApiReply ExecutionService::redrive_execution(const Json& request, TimePoint now)
   changed_executions_.insert(arn);
   apply(*raw, raw->engine->redrive(now, rng_), now);
   return ApiReply{200, Json{{"redriveDate", epoch_seconds(now)}}};
+}
+
+ApiReply ExecutionService::get_activity_task(const Json& request, TimePoint now) {
+  if (!request.contains("activityArn")) return missing("activityArn");
+  std::string arn = string_member(request, "activityArn");
+  if (!activities_.find_by_arn(arn)) {
+    if (arn.rfind(activity_arn(scope_, ""), 0) != 0)
+      return error_reply("InvalidArn",
+                         "Invalid Arn: 'Resource type not valid in this context: " + arn + "'");
+    return error_reply("ActivityDoesNotExist", "Activity Does Not Exist: '" + arn + "'");
+  }
+  std::string worker = string_member(request, "workerName");
+  if (worker.size() > 80)
+    return error_reply("ValidationException",
+                       "1 validation error detected: Value at 'workerName' failed to satisfy "
+                       "constraint: Member must have length less than or equal to 80");
+  auto queue = activity_queue_.find(arn);
+  while (queue != activity_queue_.end() && !queue->second.empty()) {
+    auto [execution, task] = queue->second.front();
+    queue->second.pop_front();
+    Record* r = find(execution);
+    if (!r) continue;
+    auto link = r->tasks.find(task);
+    if (link == r->tasks.end() || link->second.is_started) continue;  // ended meanwhile
+    link->second.is_started = true;
+    Json reply{{"taskToken", link->second.token}, {"input", link->second.input}};
+    apply(*r, r->engine->task_started(task, worker, now, rng_), now);
+    return ApiReply{200, std::move(reply)};
+  }
+  return ApiReply{200, Json::object()};
 }
 
 std::pair<ExecutionService::Record*, std::string> ExecutionService::find_token(
@@ -550,6 +581,18 @@ void ExecutionService::dispatch(Record& r, const asl::TaskRequest& task, TimePoi
     }
     return apply(r, r.engine->task_submitted(task.task_id, response, now, rng_), now);
   }
+  if (task.is_activity) {
+    if (!activities_.find_by_arn(task.resource))
+      return fail_task("States.Runtime",
+                       "Activity Does Not Exist: '" + task.resource + "' (CreateActivity first)");
+    link.kind = TaskLink::Kind::kActivity;
+    link.target = task.resource;
+    link.input = task.parameters.dump();
+    r.tasks[task.task_id] = link;
+    tokens_[link.token] = {r.arn, task.task_id};
+    activity_queue_[task.resource].emplace_back(r.arn, task.task_id);
+    return;
+  }
   if (task.is_wait_for_task_token) {
     // Any other callback resource: the token is the whole protocol; the
     // caller hands it on (it is in the task's parameters) and SendTask*
@@ -697,6 +740,8 @@ size_t ExecutionService::running_count() const { return running_.size(); }
 StatesChanges ExecutionService::take_changes() {
   StatesChanges out;
   out.machines.assign(changed_machines_.begin(), changed_machines_.end());
+  out.activities.assign(changed_activities_.begin(), changed_activities_.end());
+  changed_activities_.clear();
   out.executions.assign(changed_executions_.begin(), changed_executions_.end());
   out.events = std::move(new_events_);
   changed_machines_.clear();
@@ -710,6 +755,10 @@ void ExecutionService::forget_closed() { closing_.clear(); }
 Json ExecutionService::machine_document(const std::string& name) const {
   const StateMachineRecord* m = catalog_.find_by_name(name);
   return m ? state_machine_to_store(*m) : Json();
+}
+
+Json ExecutionService::activity_document(const std::string& name) const {
+  return activities_.document(name);
 }
 
 Json ExecutionService::execution_document(const std::string& arn) const {
@@ -764,7 +813,10 @@ Result<std::unique_ptr<ExecutionService::Record>> ExecutionService::record_from_
 }
 
 Result<void> ExecutionService::restore(const std::vector<Json>& machines,
-                                       const std::vector<Json>& running) {
+                                       const std::vector<Json>& running,
+                                       const std::vector<Json>& activities) {
+  for (const auto& doc : activities)
+    if (auto ok = activities_.restore(doc); !ok) return ok;
   for (const auto& doc : machines) {
     auto m = state_machine_from_store(doc);
     if (!m) return fail(m.error());
@@ -783,6 +835,7 @@ Result<void> ExecutionService::restore(const std::vector<Json>& machines,
         std::string kind = t.at("kind").get<std::string>();
         link.kind = kind == "job"         ? TaskLink::Kind::kJob
                     : kind == "execution" ? TaskLink::Kind::kExecution
+                    : kind == "activity"  ? TaskLink::Kind::kActivity
                                           : TaskLink::Kind::kCallback;
         link.target = t.at("target").get<std::string>();
         link.token = t.at("token").get<std::string>();
@@ -790,6 +843,11 @@ Result<void> ExecutionService::restore(const std::vector<Json>& machines,
         link.is_sync2 = t.at("sync2").get<bool>();
         tokens_[link.token] = {r->arn, task_id};
         if (link.kind == TaskLink::Kind::kJob) jobs_[link.target] = {r->arn, task_id};
+        if (link.kind == TaskLink::Kind::kActivity) {
+          link.input = t.at("input").get<std::string>();
+          link.is_started = t.at("started").get<bool>();
+          if (!link.is_started) activity_queue_[link.target].emplace_back(r->arn, task_id);
+        }
         r->tasks[task_id] = link;
       }
       Record& kept = *r;

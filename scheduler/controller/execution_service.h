@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@
 #include "common/time.h"
 #include "pipelines/engine/execution.h"
 #include "queues/job.h"
+#include "scheduler/controller/activities.h"
 #include "scheduler/controller/states_api.h"
 
 namespace helix::states {
@@ -53,17 +55,21 @@ class BatchPort {
 
 // One open task of an execution and what carries it out.
 struct TaskLink {
-  enum class Kind { kJob, kExecution, kCallback };
+  enum class Kind { kJob, kExecution, kCallback, kActivity };
   Kind kind = Kind::kCallback;
-  std::string target;  // job id, or the child execution's ARN
+  std::string target;  // job id, the child execution's ARN, or the activity's ARN
   std::string token;   // $$.Task.Token: SendTask* find the task by it
   bool is_sync = false;
   bool is_sync2 = false;  // startExecution.sync:2: Input and Output as JSON
+  // Activities: the input a worker gets, and whether one has taken it.
+  std::string input;
+  bool is_started = false;
 };
 
 // What changed since the last take_changes(), for the controller to write.
 struct StatesChanges {
   std::vector<std::string> machines;    // names created, updated or deleted
+  std::vector<std::string> activities;  // names created or deleted
   std::vector<std::string> executions;  // ARNs whose document changed
   struct Event {
     std::string execution_arn;
@@ -80,7 +86,9 @@ class ExecutionService {
 
   // Operations that change state or read the catalogue: state machine
   // CRUD, StartExecution, StopExecution, SendTask{Success,Failure,Heartbeat},
-  // DescribeStateMachineForExecution, RedriveExecution.
+  // DescribeStateMachineForExecution, RedriveExecution, activities
+  // (Create/Describe/List/DeleteActivity) and GetActivityTask, which never
+  // waits: it answers {} when no task is waiting (the HTTP front polls).
   bool handles(std::string_view operation) const;
   ApiReply handle(std::string_view operation, const Json& request, const queues::Owner& caller,
                   TimePoint now);
@@ -98,12 +106,15 @@ class ExecutionService {
   StatesChanges take_changes();
   // After the controller wrote the changes: drops executions that finished.
   void forget_closed();
-  Json machine_document(const std::string& name) const;  // null when deleted
+  Json machine_document(const std::string& name) const;   // null when deleted
+  Json activity_document(const std::string& name) const;  // null when deleted
   Json execution_document(const std::string& arn) const;
 
-  // After a restart: the stored machines and the documents of executions
-  // that were RUNNING. Fails only on a document this helixd cannot read.
-  Result<void> restore(const std::vector<Json>& machines, const std::vector<Json>& running);
+  // After a restart: the stored machines, the documents of executions that
+  // were RUNNING and the activities. Fails only on a document this helixd
+  // cannot read.
+  Result<void> restore(const std::vector<Json>& machines, const std::vector<Json>& running,
+                       const std::vector<Json>& activities = {});
 
   size_t running_count() const;
 
@@ -114,6 +125,7 @@ class ExecutionService {
   ApiReply send_task(std::string_view operation, const Json& request, TimePoint now);
   ApiReply describe_for_execution(const Json& request);
   ApiReply redrive_execution(const Json& request, TimePoint now);
+  ApiReply get_activity_task(const Json& request, TimePoint now);
   static Result<std::unique_ptr<Record>> record_from_doc(const Json& doc);
   // Starts an execution (API or nested); returns its record or an ApiReply error.
   tl::expected<Record*, ApiReply> start(const std::string& machine_arn, std::string name,
@@ -133,11 +145,15 @@ class ExecutionService {
   BatchPort& batch_;
   Rng& rng_;
   StateMachineCatalog catalog_;
+  ActivityCatalog activities_;
+  // Activity tasks no worker has taken, oldest first: activity ARN ->
+  // (execution ARN, task id). Entries whose task ended are skipped on poll.
+  std::map<std::string, std::deque<std::pair<std::string, std::string>>> activity_queue_;
   std::map<std::string, std::unique_ptr<Record>> running_;             // by ARN
   std::map<std::string, std::pair<std::string, std::string>> jobs_;    // job id -> (ARN, task)
   std::map<std::string, std::pair<std::string, std::string>> tokens_;  // token -> (ARN, task)
   std::multimap<TimePoint, std::string> wakes_;                        // -> ARN
-  std::set<std::string> changed_machines_, changed_executions_;
+  std::set<std::string> changed_machines_, changed_executions_, changed_activities_;
   std::vector<StatesChanges::Event> new_events_;
   // Finished this iteration: kept until take_changes() wrote their documents.
   std::map<std::string, std::unique_ptr<Record>> closing_;

@@ -12,18 +12,6 @@ using nlohmann::json;
 constexpr std::string_view kTargetPrefix = "AWSStepFunctions.";
 constexpr size_t kMaxDefinitionBytes = 1048576;
 
-std::string string_member(const json& request, const char* key) {
-  auto it = request.find(key);
-  if (it == request.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-ApiReply missing(const char* member) {
-  return error_reply("ValidationException",
-                     std::string("1 validation error detected: Value null at '") + member +
-                         "' failed to satisfy constraint: Member must not be null");
-}
-
 json describe_body(const StateMachineRecord& m) {
   return json{{"stateMachineArn", m.arn},
               {"name", m.name},
@@ -83,6 +71,18 @@ Result<std::string> operation_from_target(std::string_view target) {
   });
   if (!ok) return fail(Error::invalid("X-Amz-Target", "bad operation name '" + operation + "'"));
   return operation;
+}
+
+std::string string_member(const json& request, const char* key) {
+  auto it = request.find(key);
+  if (it == request.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+ApiReply missing(const char* member) {
+  return error_reply("ValidationException",
+                     std::string("1 validation error detected: Value null at '") + member +
+                         "' failed to satisfy constraint: Member must not be null");
 }
 
 double epoch_seconds(TimePoint t) { return static_cast<double>(to_epoch_ms(t)) / 1000.0; }

@@ -36,6 +36,11 @@ ApiReply error_reply(std::string_view type, std::string message,
 // refused (the caller answers UnknownOperationException).
 Result<std::string> operation_from_target(std::string_view target);
 
+// A request's string member, or "" when absent or not a string.
+std::string string_member(const nlohmann::json& request, const char* key);
+// ValidationException for a required member that is absent.
+ApiReply missing(const char* member);
+
 // The wire form of a timestamp: epoch seconds with millisecond fraction.
 double epoch_seconds(TimePoint t);
 

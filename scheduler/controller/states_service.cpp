@@ -12,18 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string string_member(const json& request, const char* key) {
-  auto it = request.find(key);
-  if (it == request.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-ApiReply missing(const char* member) {
-  return error_reply("ValidationException",
-                     std::string("1 validation error detected: Value null at '") + member +
-                         "' failed to satisfy constraint: Member must not be null");
-}
-
 ApiReply store_failure(const Error& e) {
   ApiReply r = error_reply("ServiceUnavailable", "the store could not be read: " + e.to_string());
   r.status = 500;
@@ -168,6 +156,19 @@ ApiReply StatesService::test_state(const json& request) {
   return ApiReply{200, std::move(out)};
 }
 
+// GetActivityTask long-polls as on AWS: up to 60 s for a task, asking the
+// loop again after each commit (a commit is when a task can appear).
+ApiReply StatesService::get_activity_task(const json& request, const queues::Owner& caller) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  uint64_t generation = 0;
+  for (;;) {
+    ApiReply reply = on_loop_("GetActivityTask", request, caller);
+    if (reply.status != 200 || reply.body.contains("taskToken")) return reply;
+    if (std::chrono::steady_clock::now() >= deadline || !wait_for_commit_(&generation, deadline))
+      return reply;
+  }
+}
+
 protocol::HttpResponse StatesService::handle_http(const std::string& target,
                                                   const std::string& body,
                                                   const queues::Owner& caller) {
@@ -190,6 +191,8 @@ protocol::HttpResponse StatesService::handle_http(const std::string& target,
       reply = list_executions(request);
     } else if (*operation == "GetExecutionHistory") {
       reply = get_execution_history(request);
+    } else if (*operation == "GetActivityTask") {
+      reply = get_activity_task(request, caller);
     } else {
       reply = on_loop_(*operation, request, caller);
     }

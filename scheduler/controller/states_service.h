@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,8 +27,17 @@ class StatesService {
  public:
   using OnLoop = std::function<ApiReply(const std::string& operation, const nlohmann::json& request,
                                         const queues::Owner& caller)>;
-  StatesService(controller::Store& store, OnLoop on_loop, ArnScope scope = {})
-      : store_(store), on_loop_(std::move(on_loop)), scope_(std::move(scope)) {}
+  // Blocks until the controller commits a loop iteration after
+  // *generation (updating it) or the deadline passes; false when helixd is
+  // stopping. GetActivityTask long-polls with it.
+  using WaitForCommit =
+      std::function<bool(uint64_t* generation, std::chrono::steady_clock::time_point deadline)>;
+  StatesService(controller::Store& store, OnLoop on_loop, WaitForCommit wait_for_commit,
+                ArnScope scope = {})
+      : store_(store),
+        on_loop_(std::move(on_loop)),
+        wait_for_commit_(std::move(wait_for_commit)),
+        scope_(std::move(scope)) {}
 
   // Thread safe. `target` is the X-Amz-Target header; `body` the raw body.
   protocol::HttpResponse handle_http(const std::string& target, const std::string& body,
@@ -38,9 +48,11 @@ class StatesService {
   ApiReply list_executions(const nlohmann::json& request);
   ApiReply get_execution_history(const nlohmann::json& request);
   ApiReply test_state(const nlohmann::json& request);
+  ApiReply get_activity_task(const nlohmann::json& request, const queues::Owner& caller);
 
   controller::Store& store_;
   OnLoop on_loop_;
+  WaitForCommit wait_for_commit_;
   ArnScope scope_;
   std::atomic<uint64_t> request_count_{0};
 };

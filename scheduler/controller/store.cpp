@@ -61,6 +61,10 @@ CREATE TABLE execution_events(
   arn TEXT NOT NULL, id INTEGER NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY(arn, id)) WITHOUT ROWID;
 )sql",
+    // 3: Step Functions activities (GetActivityTask workers poll them).
+    R"sql(
+CREATE TABLE activities(name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+)sql",
 };
 
 Result<void> migrate(Connection& db) {
@@ -172,7 +176,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, size_t reade
        {&writer->put_job, &writer->put_definition, &writer->put_queue, &writer->delete_queue,
         &writer->put_ce, &writer->delete_ce, &writer->put_policy, &writer->delete_policy,
         &writer->put_user, &writer->facts, &writer->put_machine, &writer->delete_machine,
-        &writer->put_execution, &writer->put_event, &writer->get_execution}) {
+        &writer->put_execution, &writer->put_event, &writer->get_execution, &writer->put_activity,
+        &writer->delete_activity}) {
     if (s->error()) return fail(*s->error());
   }
   return std::unique_ptr<Store>(

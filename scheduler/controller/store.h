@@ -76,7 +76,7 @@ struct Registry {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   static Result<std::unique_ptr<Store>> open(const std::string& path, size_t readers = 4);
   ~Store();
@@ -102,6 +102,9 @@ class Store {
   Result<void> put_execution(const nlohmann::json& doc);
   Result<void> put_execution_event(const std::string& arn, int64_t id, const std::string& wire);
   Result<std::vector<nlohmann::json>> load_state_machines();
+  // Activities by name; a null doc deletes the activity.
+  Result<void> put_activity(const std::string& name, const nlohmann::json& doc);
+  Result<std::vector<nlohmann::json>> load_activities();
   Result<std::vector<nlohmann::json>> load_running_executions();
   // On the writer connection (sees this transaction).
   std::optional<nlohmann::json> stored_execution(const std::string& arn);

@@ -29,6 +29,8 @@ struct Store::Writer {
   Statement put_execution;
   Statement put_event;
   Statement get_execution;
+  Statement put_activity;
+  Statement delete_activity;
   explicit Writer(Connection c)
       : db(std::move(c)),
         put_job(db.raw(),
@@ -54,7 +56,9 @@ struct Store::Writer {
                       "INSERT OR REPLACE INTO executions(arn, machine_arn, status, start_us, doc) "
                       "VALUES(?,?,?,?,?)"),
         put_event(db.raw(), "INSERT OR REPLACE INTO execution_events(arn, id, doc) VALUES(?,?,?)"),
-        get_execution(db.raw(), "SELECT doc FROM executions WHERE arn = ?") {}
+        get_execution(db.raw(), "SELECT doc FROM executions WHERE arn = ?"),
+        put_activity(db.raw(), "INSERT OR REPLACE INTO activities(name, doc) VALUES(?,?)"),
+        delete_activity(db.raw(), "DELETE FROM activities WHERE name = ?") {}
 };
 
 // Reader connections handed out one per call; more are opened on demand

@@ -53,6 +53,15 @@ Result<std::vector<json>> Store::load_state_machines() {
                   "state machine");
 }
 
+Result<void> Store::put_activity(const std::string& name, const json& doc) {
+  if (doc.is_null()) return writer_->delete_activity.bind(1, name).run();
+  return writer_->put_activity.bind(1, name).bind(2, doc.dump()).run();
+}
+
+Result<std::vector<json>> Store::load_activities() {
+  return load_all(writer_->db.raw(), "SELECT doc FROM activities ORDER BY name", "activity");
+}
+
 Result<std::vector<json>> Store::load_running_executions() {
   return load_all(writer_->db.raw(),
                   "SELECT doc FROM executions WHERE status = 'RUNNING' ORDER BY start_us, arn",

@@ -328,6 +328,53 @@ class ExecutionsTest(unittest.TestCase):
                                            {"executionArn": execution + "-ghost"})
         self.assertEqual((status, refused["__type"]), (400, "ExecutionDoesNotExist"))
 
+    def test_activity_worker_long_polls_and_answers(self):
+        import threading
+        from botocore.config import Config
+        key, secret = self.d.credentials()
+        import boto3
+        # A worker's client: GetActivityTask holds the request up to 60 s.
+        worker = boto3.client("stepfunctions", endpoint_url=self.d.endpoint(),
+                              region_name="us-east-1", aws_access_key_id=key,
+                              aws_secret_access_key=secret,
+                              config=Config(read_timeout=70, retries={"max_attempts": 1}))
+        sfn = self.sfn()
+        activity = sfn.create_activity(name="align-worker")["activityArn"]
+        self.assertEqual(sfn.create_activity(name="align-worker")["activityArn"], activity)
+        got = {}
+
+        def poll():
+            got["task"] = worker.get_activity_task(activityArn=activity, workerName="node-7")
+
+        thread = threading.Thread(target=poll)
+        thread.start()  # waiting before any task exists
+        time.sleep(0.5)
+        arn = self.machine("with-activity", {"StartAt": "Align", "States": {
+            "Align": {"Type": "Task", "Resource": activity,
+                      "Parameters": {"sample.$": "$.sample"}, "HeartbeatSeconds": 30,
+                      "TimeoutSeconds": 120, "ResultPath": "$.aligned", "End": True}}})
+        run = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"sample": "S1"}))
+        thread.join(timeout=90)
+        self.assertFalse(thread.is_alive())
+        task = got["task"]
+        self.assertEqual(json.loads(task["input"]), {"sample": "S1"})
+        worker.send_task_heartbeat(taskToken=task["taskToken"])
+        worker.send_task_success(taskToken=task["taskToken"], output=json.dumps({"bam": "S1.bam"}))
+        done = self.wait_done(run["executionArn"])
+        self.assertEqual(done["status"], "SUCCEEDED", done)
+        self.assertEqual(json.loads(done["output"]),
+                         {"sample": "S1", "aligned": {"bam": "S1.bam"}})
+        events = self.history(run["executionArn"])
+        types = [e["type"] for e in events]
+        self.assertEqual(types[2:5], ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"])
+        self.assertEqual(events[2]["activityScheduledEventDetails"]["resource"], activity)
+        self.assertEqual(events[3]["activityStartedEventDetails"]["workerName"], "node-7")
+        names = [a["name"] for a in sfn.list_activities()["activities"]]
+        self.assertIn("align-worker", names)
+        sfn.delete_activity(activityArn=activity)
+        with self.assertRaises(sfn.exceptions.ActivityDoesNotExist):
+            sfn.describe_activity(activityArn=activity)
+
     def test_start_refusals(self):
         sfn = self.sfn()
         arn = self.machine("refusals", {"StartAt": "W", "States": {

@@ -278,5 +278,63 @@ TEST_F(ExecutionServiceTest, RedriveFromTheStoredDocumentRerunsOnlyTheFailedStat
   EXPECT_EQ(none.body["__type"], "ExecutionDoesNotExist");
 }
 
+// An activity task waits for a worker; after a restart it is still there to
+// take; the worker's token answers it. A missing activity fails the task.
+TEST_F(ExecutionServiceTest, ActivityTasksWaitForAWorkerAcrossARestart) {
+  std::map<std::string, json> docs;
+  std::vector<json> machines, activities;
+  std::vector<std::string> events;
+  std::string arn, activity;
+  {
+    ExecutionService s(ArnScope{}, batch, rng);
+    ApiReply created = s.handle("CreateActivity", json{{"name", "align"}}, alice, now);
+    ASSERT_EQ(created.status, 200) << created.body.dump();
+    activity = created.body["activityArn"];
+    EXPECT_EQ(activity, "arn:aws:states:us-east-1:123456789012:activity:align");
+    std::string machine = create(s, "m", R"({"StartAt":"A","States":{"A":{"Type":"Task",
+      "Resource":")" + activity + R"(","Parameters":{"s.$":"$.sample"},"End":true}}})");
+    arn = start(s, machine, R"({"sample":"NA12878"})");
+    auto changes = s.take_changes();
+    for (const auto& name : changes.activities) activities.push_back(s.activity_document(name));
+    for (const auto& name : changes.machines) machines.push_back(s.machine_document(name));
+    for (const auto& a : changes.executions) docs[a] = s.execution_document(a);
+    s.forget_closed();
+  }  // helixd dies before any worker polled
+  ExecutionService s(ArnScope{}, batch, rng);
+  std::vector<json> running{docs[arn]};
+  ASSERT_TRUE(s.restore(machines, running, activities).has_value());
+  ApiReply described = s.handle("DescribeActivity", json{{"activityArn", activity}}, alice, now);
+  EXPECT_EQ(described.body["name"], "align");
+  ApiReply task = s.handle("GetActivityTask", json{{"activityArn", activity}, {"workerName", "w1"}},
+                           alice, now);
+  ASSERT_EQ(task.status, 200) << task.body.dump();
+  ASSERT_TRUE(task.body.contains("taskToken")) << task.body.dump();
+  EXPECT_EQ(json::parse(task.body["input"].get<std::string>()), (json{{"s", "NA12878"}}));
+  // Taken once: a second poll finds nothing.
+  ApiReply empty = s.handle("GetActivityTask", json{{"activityArn", activity}}, alice, now);
+  EXPECT_EQ(empty.body, json::object());
+  ApiReply answered =
+      s.handle("SendTaskSuccess",
+               json{{"taskToken", task.body["taskToken"]}, {"output", R"({"bam":1})"}}, alice, now);
+  ASSERT_EQ(answered.status, 200) << answered.body.dump();
+  json doc = s.execution_document(arn);
+  EXPECT_EQ(doc["status"], "SUCCEEDED");
+  EXPECT_EQ(json::parse(doc["output"].get<std::string>()), (json{{"bam", 1}}));
+  auto changes = s.take_changes();
+  std::vector<std::string> types;
+  for (const auto& e : changes.events) types.push_back(json::parse(e.wire)["type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"ActivityStarted", "ActivitySucceeded",
+                                             "TaskStateExited", "ExecutionSucceeded"}));
+  // Polling an activity that does not exist, and a Task naming one.
+  ApiReply ghost =
+      s.handle("GetActivityTask", json{{"activityArn", activity + "-ghost"}}, alice, now);
+  EXPECT_EQ(ghost.body["__type"], "ActivityDoesNotExist");
+  std::string bad = create(s, "bad", R"({"StartAt":"A","States":{"A":{"Type":"Task",
+    "Resource":")" + activity + R"(-ghost","End":true}}})");
+  std::string failed = start(s, bad, "{}");
+  EXPECT_EQ(s.execution_document(failed)["status"], "FAILED");
+  EXPECT_EQ(s.execution_document(failed)["error"], "States.Runtime");
+}
+
 }  // namespace
 }  // namespace helix::states

@@ -182,6 +182,45 @@ TEST(AslExecution, HeartbeatExtendsTheDeadline) {
   EXPECT_EQ(fx.error, "States.Timeout");
 }
 
+// An activity: ActivityScheduled with the effective input; the heartbeat
+// clock starts only when a worker takes the task; Activity* events, not Task*.
+TEST(AslExecution, ActivityWaitsForAWorkerThenHeartbeatsCount) {
+  const char* def = R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:states:us-east-1:123456789012:activity:align",
+    "Parameters": {"sample.$": "$.s"}, "TimeoutSeconds": 100, "HeartbeatSeconds": 3,
+    "Next": "Again"},
+    "Again": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:align",
+    "HeartbeatSeconds": 3, "End": true}}})";
+  SeededRng rng(6);
+  Execution e(machine(def));
+  Effects fx = e.start(Json{{"s", "NA12878"}}, {}, kT0, rng);
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_TRUE(fx.tasks[0].is_activity);
+  EXPECT_EQ(fx.tasks[0].parameters, (Json{{"sample", "NA12878"}}));
+  EXPECT_EQ(types(fx), (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered",
+                                                 "ActivityScheduled"}));
+  Json scheduled = fx.events.back().to_wire()["activityScheduledEventDetails"];
+  EXPECT_EQ(scheduled["resource"], "arn:aws:states:us-east-1:123456789012:activity:align");
+  EXPECT_EQ(scheduled["input"], R"({"sample":"NA12878"})");
+  EXPECT_EQ(scheduled["heartbeatInSeconds"], 3);
+  EXPECT_EQ(fx.next_wake, kT0 + seconds(100));  // no worker yet: only the timeout
+  std::string id = fx.tasks[0].task_id;
+  fx = e.task_started(id, "worker-1", kT0 + seconds(10), rng);
+  EXPECT_EQ(types(fx), (std::vector<std::string>{"ActivityStarted"}));
+  EXPECT_EQ(fx.events[0].to_wire()["activityStartedEventDetails"]["workerName"], "worker-1");
+  EXPECT_EQ(fx.next_wake, kT0 + seconds(13));
+  fx = e.task_succeeded(id, Json{{"bam", "x.bam"}}, kT0 + seconds(12), rng);
+  ASSERT_EQ(fx.tasks.size(), 1u);
+  EXPECT_EQ(types(fx)[0], "ActivitySucceeded");
+  // The second activity is taken and then left without heartbeats.
+  std::string second = fx.tasks[0].task_id;
+  fx = e.task_started(second, "worker-2", kT0 + seconds(20), rng);
+  fx = e.timer_fired(kT0 + seconds(23), rng);
+  EXPECT_EQ(fx.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(types(fx), (std::vector<std::string>{"ActivityTimedOut", "ExecutionFailed"}));
+  EXPECT_EQ(fx.cancelled_tasks, std::vector<std::string>{second});
+}
+
 TEST(AslExecution, HistoryIdsChainAsRecorded) {
   SeededRng rng(7);
   Execution e(machine(R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
