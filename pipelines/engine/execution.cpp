@@ -240,12 +240,17 @@ Json HistoryEvent::to_wire() const {
   j["previousEventId"] = previous_event_id;
   j["timestamp"] = static_cast<double>(to_epoch_us(timestamp)) / 1e6;
   j["type"] = std::string(type);
-  if (!details.is_null()) {
+  if (!details.is_null() || !payload_key.empty()) {
     Json d = details;
-    for (const char* payload : {"input", "output", "parameters"}) {
-      auto it = d.find(payload);
+    if (!payload_key.empty()) {
+      if (!d.is_object()) d = Json::object();
+      d["name"] = state_name;
+      d[std::string(payload_key)] = payload;
+    }
+    for (const char* member : {"input", "output", "parameters"}) {
+      auto it = d.find(member);
       if (it != d.end() && !it->is_string()) *it = it->dump();
-      if (it != d.end()) d[std::string(payload) + "Details"] = Json{{"truncated", false}};
+      if (it != d.end()) d[std::string(member) + "Details"] = Json{{"truncated", false}};
     }
     if (auto it = d.find("assignedVariables"); it != d.end()) {
       for (auto& v : *it) v = v.dump();
@@ -300,7 +305,7 @@ struct Execution::Impl {
     int64_t prev = previous ? *previous : (frame ? frame->last_event : 0);
     if (frame) frame->last_event = id;
     if (options.is_recording_history)
-      fx->events.push_back(HistoryEvent{id, prev, now, type, std::move(details)});
+      fx->events.push_back(HistoryEvent{id, prev, now, type, std::move(details), {}, {}, {}});
     return id;
   }
 
@@ -446,12 +451,18 @@ struct Execution::Impl {
     for (auto it = assigned.begin(); it != assigned.end(); ++it) f.variables[it.key()] = it.value();
   }
 
-  Json entered_details(const State& st, const Json& input) {
-    if (!options.is_recording_history) return Json();
-    Json d = Json::object();
-    d.emplace("name", st.name);
-    d.emplace("input", input);
-    return d;
+  // A StateEntered / StateExited event: {"name", key: payload} (+ details).
+  void emit_state_event(Frame& f, std::string_view type, std::string_view key, const Json& payload,
+                        Json details = Json()) {
+    if (!options.is_recording_history) {
+      emit(&f, {}, Json());
+      return;
+    }
+    emit(&f, type, std::move(details));
+    HistoryEvent& e = fx->events.back();
+    e.state_name = f.state->name;
+    e.payload_key = key;
+    e.payload = payload;
   }
 
   // ---- state completion -------------------------------------------------
@@ -530,15 +541,9 @@ struct Execution::Impl {
       if (!is_end && !next.empty()) options.single_state->next_state = next;
       is_end = true;
     }
-    if (options.is_recording_history) {
-      Json d = Json::object();
-      d.emplace("name", st.name);
-      d.emplace("output", output);
-      if (assigned) d.emplace("assignedVariables", *assigned);
-      emit(&f, exited_type(st.type), std::move(d));
-    } else {
-      emit(&f, {}, Json());
-    }
+    emit_state_event(
+        f, exited_type(st.type), "output", output,
+        assigned && options.is_recording_history ? Json{{"assignedVariables", *assigned}} : Json());
     if (is_end) {
       f.phase = Phase::kDone;
       f.output = std::move(output);
@@ -897,7 +902,7 @@ struct Execution::Impl {
     if (options.single_state) inspect(f, "input", f.input);
     f.task_token.clear();
     if (options.is_recording_history) {
-      emit(&f, entered_type(st.type), entered_details(st, f.input));
+      emit_state_event(f, entered_type(st.type), "input", f.input);
     } else {
       emit(&f, {}, Json());
     }

@@ -51,6 +51,12 @@ struct HistoryEvent {
   TimePoint timestamp{};
   std::string_view type;  // "PassStateEntered": always a string literal (static storage)
   Json details;           // null when the type carries no details
+  // State entered / exited events keep their two members apart ({"name",
+  // payload_key: payload}) and to_wire() puts them into details: building
+  // a JSON object per event cost more than the rest of a Pass transition.
+  std::string state_name;
+  std::string_view payload_key;  // "input" or "output"; empty for other events
+  Json payload;
   Json to_wire() const;
 };
 
