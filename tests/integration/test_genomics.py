@@ -8,8 +8,11 @@ truncated FASTQ fails alone with a reason while the others finish."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 from helixd import BIN, Helixd
@@ -62,10 +65,41 @@ class GenomicsPipelineTest(unittest.TestCase):
                        "annotation": os.path.join(cls.data, "genes.gff3"),
                        "samples": samples, "outdir": cls.out, "regions": 4, "queue": "default",
                        "report_script": os.path.join(REPO, "scripts/genomics/report.py")}, f)
-        cls.result = subprocess.run(
-            [os.path.join(BIN, "helix"), "run", os.path.join(REPO, "pipelines/genomics-secondary.asl.json"),
-             "--input", "@" + cls.input, "--follow"],
-            env=cls.env, capture_output=True, text=True, timeout=600)
+        # While the pipeline runs, kill S1's alignment job with SIGKILL once
+        # (as an admin or a dying node would): the job exits 137 and its
+        # retry strategy runs it again; the execution must still succeed.
+        cls.killed = []
+        stop = threading.Event()
+
+        def kill_one_bwa():
+            while not stop.is_set() and not cls.killed:
+                found = subprocess.run(["pgrep", "-f", "^bwa mem .*S1_R1"], capture_output=True,
+                                       text=True).stdout.split()
+                for pid in found:
+                    # The job's whole process group (bash, bwa, samtools
+                    # sort), so no half of the pipe outlives the attempt.
+                    try:
+                        group = os.getpgid(int(pid))
+                        if group in (os.getpgid(0), os.getpgid(cls.d.proc.pid)):
+                            continue
+                        os.killpg(group, signal.SIGKILL)
+                        cls.killed.append(int(pid))
+                        break
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.01)
+
+        killer = threading.Thread(target=kill_one_bwa)
+        killer.start()
+        try:
+            cls.result = subprocess.run(
+                [os.path.join(BIN, "helix"), "run",
+                 os.path.join(REPO, "pipelines/genomics-secondary.asl.json"),
+                 "--input", "@" + cls.input, "--follow"],
+                env=cls.env, capture_output=True, text=True, timeout=600)
+        finally:
+            stop.set()
+            killer.join()
 
     @classmethod
     def tearDownClass(cls):
@@ -87,6 +121,20 @@ class GenomicsPipelineTest(unittest.TestCase):
             page = f.read()
         for sample in ("S1", "S2", "BAD"):
             self.assertIn(f"<td>{sample}</td>", page)
+
+    def test_a_killed_job_is_retried_and_the_pipeline_succeeds(self):
+        self.assertEqual(len(self.killed), 1, "no bwa of S1 was seen running to kill")
+        self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
+        jobs = self.d.batch("ListJobs", {"jobQueue": "default", "jobStatus": "SUCCEEDED",
+                                         "filters": [{"name": "JOB_NAME",
+                                                      "values": ["align-S1"]}]})["jobSummaryList"]
+        self.assertEqual(len(jobs), 1, jobs)
+        attempts = self.d.describe(jobs[0]["jobId"])["attempts"]
+        self.assertEqual(len(attempts), 2, attempts)
+        self.assertEqual(attempts[0]["container"]["exitCode"], 137)
+        self.assertEqual(attempts[1]["container"]["exitCode"], 0)
+        # The retried alignment is whole: the calls check below uses it.
+        self.assertTrue(os.path.exists(os.path.join(self.out, "S1", "S1.bam")))
 
     def test_the_truncated_sample_fails_alone_with_a_reason(self):
         with open(os.path.join(self.out, "report.json")) as f:
