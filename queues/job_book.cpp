@@ -362,8 +362,17 @@ void JobBook::finish_attempt(Job& job, Attempt a, TimePoint now) {
     set_status(job, JobStatus::kFailed, kTimeoutReason, now);
     return;
   }
-  if (should_retry(job.retry_strategy, job.attempts.back().number, outcome)) {
-    set_status(job, JobStatus::kRunnable, "", now);
+  RetryDecision retry = decide_retry(job.retry_strategy, job.attempts.back().number, outcome);
+  if (retry.retry) {
+    std::string reason;
+    // memoryMultiplier: the next attempt asks for more memory (single-node
+    // jobs with a MEMORY requirement; the store keeps the new figure).
+    if (retry.memory_multiplier > 1 && job.resources.memory_mib > 0 && job.node_resources.empty()) {
+      job.resources.memory_mib =
+          retry_memory_mib(job.resources.memory_mib, retry.memory_multiplier);
+      reason = "Retrying with " + std::to_string(job.resources.memory_mib) + " MiB of memory";
+    }
+    set_status(job, JobStatus::kRunnable, reason, now);
     return;
   }
   set_status(job, JobStatus::kFailed, attempt_reason, now);

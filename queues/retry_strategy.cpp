@@ -1,6 +1,7 @@
 #include "queues/retry_strategy.h"
 
 #include <cctype>
+#include <cmath>
 
 #include "common/json_reader.h"
 
@@ -90,6 +91,15 @@ RetryStrategy parse_retry_strategy(const nlohmann::json& value, const std::strin
           problems.add(rr.field_path("action"), "\"" + *action + "\" must be RETRY or EXIT");
         }
       }
+      if (auto m = rr.optional_number("memoryMultiplier", 1, 16)) {
+        if (*m == 1)
+          problems.add(rr.field_path("memoryMultiplier"),
+                       "must be more than 1 (the next attempt's memory is this many times the "
+                       "last)");
+        else if (rule.action != RetryAction::kRetry)
+          problems.add(rr.field_path("memoryMultiplier"), "is allowed only with action RETRY");
+        rule.memory_multiplier = *m;
+      }
       rr.reject_unknown();
       out.evaluate_on_exit.push_back(std::move(rule));
     }
@@ -108,6 +118,7 @@ nlohmann::json retry_strategy_to_wire(const RetryStrategy& strategy) {
       if (rule.on_reason) j["onReason"] = *rule.on_reason;
       if (rule.on_exit_code) j["onExitCode"] = *rule.on_exit_code;
       j["action"] = rule.action == RetryAction::kRetry ? "RETRY" : "EXIT";
+      if (rule.memory_multiplier) j["memoryMultiplier"] = *rule.memory_multiplier;
       rules.push_back(std::move(j));
     }
   }
@@ -129,12 +140,24 @@ bool rule_matches(const RetryRule& rule, const AttemptOutcome& outcome) {
 
 }  // namespace
 
-bool should_retry(const RetryStrategy& strategy, int attempt, const AttemptOutcome& outcome) {
-  if (attempt >= strategy.attempts) return false;
+RetryDecision decide_retry(const RetryStrategy& strategy, int attempt,
+                           const AttemptOutcome& outcome) {
+  if (attempt >= strategy.attempts) return {};
   for (const auto& rule : strategy.evaluate_on_exit) {
-    if (rule_matches(rule, outcome)) return rule.action == RetryAction::kRetry;
+    if (rule_matches(rule, outcome))
+      return {rule.action == RetryAction::kRetry, rule.memory_multiplier.value_or(1)};
   }
-  return true;  // documented default: no matching rule retries
+  return {true, 1};  // documented default: no matching rule retries
+}
+
+bool should_retry(const RetryStrategy& strategy, int attempt, const AttemptOutcome& outcome) {
+  return decide_retry(strategy, attempt, outcome).retry;
+}
+
+int64_t retry_memory_mib(int64_t memory_mib, double multiplier) {
+  double next = std::ceil(static_cast<double>(memory_mib) * multiplier);
+  if (next >= static_cast<double>(kMaxRetryMemoryMib)) return kMaxRetryMemoryMib;
+  return static_cast<int64_t>(next);
 }
 
 }  // namespace helix::queues

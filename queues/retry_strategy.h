@@ -22,6 +22,10 @@ struct RetryRule {
   std::optional<std::string> on_reason;
   std::optional<std::string> on_exit_code;
   RetryAction action = RetryAction::kRetry;
+  // helix extension ("memoryMultiplier", RETRY rules only): the next attempt
+  // asks for this many times the memory, e.g. 2 on OutOfMemoryError. AWS
+  // Batch retries with the same memory; Nextflow users expect this.
+  std::optional<double> memory_multiplier;
   bool operator==(const RetryRule&) const = default;
 };
 
@@ -46,7 +50,19 @@ RetryStrategy parse_retry_strategy(const nlohmann::json& value, const std::strin
 nlohmann::json retry_strategy_to_wire(const RetryStrategy& strategy);
 
 // Whether a job whose attempt number `attempt` (1-based) just failed with
-// `outcome` gets another attempt.
+// `outcome` gets another attempt, and the memory multiplier of the rule
+// that said so (1 when none).
+struct RetryDecision {
+  bool retry = false;
+  double memory_multiplier = 1;
+};
+RetryDecision decide_retry(const RetryStrategy& strategy, int attempt,
+                           const AttemptOutcome& outcome);
 bool should_retry(const RetryStrategy& strategy, int attempt, const AttemptOutcome& outcome);
+
+// Memory for the attempt after one that ran with `memory_mib`: rounded up
+// to whole MiB, at most kMaxRetryMemoryMib.
+constexpr int64_t kMaxRetryMemoryMib = 16 * 1024 * 1024;  // 16 TiB
+int64_t retry_memory_mib(int64_t memory_mib, double multiplier);
 
 }  // namespace helix::queues

@@ -169,5 +169,25 @@ class BindingTest(unittest.TestCase):
         self.assertEqual(job["attempts"][-1]["container"]["exitCode"], 137)
 
 
+    @unittest.skipUnless(os.geteuid() == 0 and os.path.isdir("/sys/fs/cgroup/memory"),
+                         "memory limits need root and cgroup v1")
+    def test_a_memory_kill_is_retried_with_more_memory(self):
+        # tail -c keeps the last 48 MiB: over 32 MiB, within 64 MiB.
+        script = "head -c 48m /dev/zero | tail -c 48m > /dev/null"
+        job_id = self.d.submit(["sh", "-c", script], containerOverrides={
+            "command": ["sh", "-c", script],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                     {"type": "MEMORY", "value": "32"}]},
+            retryStrategy={"attempts": 3, "evaluateOnExit": [
+                {"onReason": "OutOfMemoryError*", "action": "RETRY", "memoryMultiplier": 2},
+                {"onReason": "*", "action": "EXIT"}]})
+        job = self.d.wait(job_id)
+        self.assertEqual(job["status"], "SUCCEEDED", job)
+        self.assertEqual(len(job["attempts"]), 2, job["attempts"])
+        self.assertTrue(job["attempts"][0]["container"]["reason"].startswith("OutOfMemoryError"))
+        memory = [r for r in job["container"]["resourceRequirements"] if r["type"] == "MEMORY"]
+        self.assertEqual(memory, [{"type": "MEMORY", "value": "64"}])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -25,7 +25,8 @@ class JobBookTest : public ::testing::Test {
 
   std::string submit(const std::string& id, std::vector<Dependency> deps = {},
                      std::optional<int> array_size = std::nullopt,
-                     RetryStrategy retry = RetryStrategy{}, std::optional<int64_t> timeout = {}) {
+                     RetryStrategy retry = RetryStrategy{}, std::optional<int64_t> timeout = {},
+                     int64_t memory_mib = 0) {
     SubmitRequest req;
     req.job_name = "j";
     req.job_queue = "q";
@@ -37,6 +38,7 @@ class JobBookTest : public ::testing::Test {
     def.name = "d";
     def.revision = 1;
     def.container.command = {"true"};
+    if (memory_mib > 0) def.container.resources.memory_mib = memory_mib;
     JobQueue queue;
     queue.name = "q";
     std::map<std::string, std::optional<int>> sizes;
@@ -145,7 +147,8 @@ TEST_F(JobBookTest, MissingDependencyIsRefused) {
 }
 
 TEST_F(JobBookTest, RetryThenExitRuleStopsIt) {
-  RetryStrategy retry{5, {{std::nullopt, std::nullopt, std::string("3"), RetryAction::kExit}}};
+  RetryStrategy retry{
+      5, {{std::nullopt, std::nullopt, std::string("3"), RetryAction::kExit, std::nullopt}}};
   submit("a", {}, std::nullopt, retry);
   exit_with(start("a"), 1);
   EXPECT_EQ(status("a"), JobStatus::kRunnable);
@@ -153,6 +156,28 @@ TEST_F(JobBookTest, RetryThenExitRuleStopsIt) {
   EXPECT_EQ(status("a"), JobStatus::kFailed);
   EXPECT_EQ(job("a").attempts.size(), 2u);
   EXPECT_EQ(job("a").status_reason, kContainerExited);
+}
+
+// memoryMultiplier (helix extension): an attempt killed for memory is
+// retried with twice the memory; another failure retries with the same.
+TEST_F(JobBookTest, OutOfMemoryRetryAsksForMoreMemory) {
+  RetryStrategy retry{
+      4,
+      {{std::nullopt, std::string("OutOfMemoryError*"), std::nullopt, RetryAction::kRetry, 2.0}}};
+  submit("a", {}, std::nullopt, retry, {}, 1000);
+  ExitReport oom;
+  oom.term_signal = 9;
+  oom.oom_killed = true;
+  book_.attempt_exited(start("a"), oom, now_);
+  settle();
+  EXPECT_EQ(status("a"), JobStatus::kRunnable);
+  EXPECT_EQ(job("a").resources.memory_mib, 2000);
+  EXPECT_EQ(job("a").status_reason, "Retrying with 2000 MiB of memory");
+  exit_with(start("a"), 1);  // not a memory kill: same memory
+  EXPECT_EQ(job("a").resources.memory_mib, 2000);
+  exit_with(start("a"), 0);
+  EXPECT_EQ(status("a"), JobStatus::kSucceeded);
+  EXPECT_EQ(job("a").attempts.size(), 3u);
 }
 
 TEST_F(JobBookTest, TimeoutTerminatesKillsAfterGraceAndIsNotRetried) {

@@ -68,6 +68,31 @@ TEST(ParseRetryStrategy, RefusesEveryBadFieldAtOnce) {
       << msg;
 }
 
+TEST(ParseRetryStrategy, MemoryMultiplierOnRetryRulesOnly) {
+  RetryStrategy s = parse_ok(R"({"attempts": 3, "evaluateOnExit": [
+      {"onReason": "OutOfMemoryError*", "action": "RETRY", "memoryMultiplier": 1.5}]})");
+  ASSERT_EQ(s.evaluate_on_exit.size(), 1u);
+  EXPECT_EQ(s.evaluate_on_exit[0].memory_multiplier, 1.5);
+  EXPECT_EQ(retry_strategy_to_wire(s)["evaluateOnExit"][0]["memoryMultiplier"], 1.5);
+  RetryDecision d = decide_retry(s, 1, AttemptOutcome{137, "OutOfMemoryError: killed", ""});
+  EXPECT_TRUE(d.retry);
+  EXPECT_EQ(d.memory_multiplier, 1.5);
+  EXPECT_EQ(retry_memory_mib(1001, 1.5), 1502);  // rounded up
+  EXPECT_EQ(retry_memory_mib(kMaxRetryMemoryMib, 2), kMaxRetryMemoryMib);
+  std::string msg = parse_error(R"({"attempts": 3, "evaluateOnExit": [
+      {"onReason": "x", "action": "EXIT", "memoryMultiplier": 2},
+      {"onReason": "y", "action": "RETRY", "memoryMultiplier": 1},
+      {"onReason": "z", "action": "RETRY", "memoryMultiplier": 40}]})");
+  EXPECT_NE(msg.find("retryStrategy.evaluateOnExit[0].memoryMultiplier: is allowed only with "
+                     "action RETRY"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("retryStrategy.evaluateOnExit[1].memoryMultiplier: must be more than 1"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("retryStrategy.evaluateOnExit[2].memoryMultiplier"), std::string::npos) << msg;
+}
+
 TEST(ParseRetryStrategy, EvaluateOnExitNeedsAttemptsAndAtMostFiveRules) {
   EXPECT_NE(parse_error(R"({"evaluateOnExit": [{"onReason": "*", "action": "EXIT"}]})")
                 .find("retryStrategy.attempts: is required"),
