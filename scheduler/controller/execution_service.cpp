@@ -188,14 +188,23 @@ ExecutionService::~ExecutionService() = default;
 
 bool ExecutionService::handles(std::string_view op) const {
   return catalog_.handles(op) || activities_.handles(op) || op == "GetActivityTask" ||
-         op == "StartExecution" || op == "StopExecution" || op == "SendTaskSuccess" ||
-         op == "SendTaskFailure" || op == "SendTaskHeartbeat" ||
+         op == "StartExecution" || op == "StartSyncExecution" || op == "StopExecution" ||
+         op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat" ||
          op == "DescribeStateMachineForExecution" || op == "RedriveExecution";
 }
 
 ApiReply ExecutionService::handle(std::string_view op, const Json& request,
                                   const queues::Owner& caller, TimePoint now) {
   if (op == "StartExecution") return start_execution(request, caller, now);
+  if (op == "StartSyncExecution") {
+    // Only EXPRESS machines (AWS's rule); the HTTP front waits for the end.
+    auto name = state_machine_name_from_arn(scope_, string_member(request, "stateMachineArn"));
+    const StateMachineRecord* m = name ? catalog_.find_by_name(*name) : nullptr;
+    if (m && m->type != "EXPRESS")
+      return error_reply("StateMachineTypeNotSupported",
+                         "This operation is not supported by this type of state machine");
+    return start_execution(request, caller, now);
+  }
   if (op == "StopExecution") return stop_execution(request, now);
   if (op == "RedriveExecution") return redrive_execution(request, now);
   if (op == "SendTaskSuccess" || op == "SendTaskFailure" || op == "SendTaskHeartbeat")

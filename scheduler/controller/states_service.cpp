@@ -169,6 +169,45 @@ ApiReply StatesService::get_activity_task(const json& request, const queues::Own
   }
 }
 
+// StartSyncExecution: starts on the loop, then waits (up to 5 minutes, the
+// EXPRESS limit) for the stored document to leave RUNNING and answers with
+// its outcome. An execution still running then is stopped, as AWS does.
+ApiReply StatesService::start_sync_execution(const json& request, const queues::Owner& caller) {
+  ApiReply started = on_loop_("StartSyncExecution", request, caller);
+  if (started.status != 200) return started;
+  std::string arn = started.body.value("executionArn", "");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  uint64_t generation = 0;
+  for (;;) {
+    auto doc = store_.get_execution(arn);
+    if (!doc) return store_failure(doc.error());
+    if (*doc && (**doc).value("status", "RUNNING") != "RUNNING") {
+      const json& d = **doc;
+      json body = describe_execution_body(d);
+      json out{{"executionArn", arn},          {"stateMachineArn", body["stateMachineArn"]},
+               {"name", body["name"]},         {"startDate", body["startDate"]},
+               {"stopDate", body["stopDate"]}, {"status", body["status"]},
+               {"input", body["input"]},       {"inputDetails", {{"included", true}}}};
+      for (const char* key : {"output", "outputDetails", "error", "cause"})
+        if (body.contains(key)) out[key] = body[key];
+      int64_t ms = (d.value("stopUs", int64_t{0}) - d.value("startUs", int64_t{0})) / 1000;
+      out["billingDetails"] = {{"billedMemoryUsedInMB", 64},
+                               {"billedDurationInMilliseconds", std::max<int64_t>(100, ms)}};
+      return ApiReply{200, std::move(out)};
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      (void)on_loop_("StopExecution",
+                     json{{"executionArn", arn},
+                          {"error", "States.Timeout"},
+                          {"cause", "StartSyncExecution waited 5 minutes, the EXPRESS limit"}},
+                     caller);
+      deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    }
+    if (!wait_for_commit_(&generation, deadline))
+      return error_reply("ServiceUnavailable", "helixd is stopping");
+  }
+}
+
 protocol::HttpResponse StatesService::handle_http(const std::string& target,
                                                   const std::string& body,
                                                   const queues::Owner& caller) {
@@ -193,6 +232,8 @@ protocol::HttpResponse StatesService::handle_http(const std::string& target,
       reply = get_execution_history(request);
     } else if (*operation == "GetActivityTask") {
       reply = get_activity_task(request, caller);
+    } else if (*operation == "StartSyncExecution") {
+      reply = start_sync_execution(request, caller);
     } else {
       reply = on_loop_(*operation, request, caller);
     }

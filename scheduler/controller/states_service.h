@@ -49,6 +49,7 @@ class StatesService {
   ApiReply get_execution_history(const nlohmann::json& request);
   ApiReply test_state(const nlohmann::json& request);
   ApiReply get_activity_task(const nlohmann::json& request, const queues::Owner& caller);
+  ApiReply start_sync_execution(const nlohmann::json& request, const queues::Owner& caller);
 
   controller::Store& store_;
   OnLoop on_loop_;

@@ -375,6 +375,38 @@ class ExecutionsTest(unittest.TestCase):
         with self.assertRaises(sfn.exceptions.ActivityDoesNotExist):
             sfn.describe_activity(activityArn=activity)
 
+    def test_start_sync_execution_answers_with_the_outcome(self):
+        import boto3
+        from botocore.config import Config
+        key, secret = self.d.credentials()
+        # StartSyncExecution's endpoint is host-prefixed ("sync-"); a local
+        # endpoint needs the prefix off (or AWS_DISABLE_HOST_PREFIX_INJECTION).
+        sfn = boto3.client("stepfunctions", endpoint_url=self.d.endpoint(),
+                           region_name="us-east-1", aws_access_key_id=key,
+                           aws_secret_access_key=secret,
+                           config=Config(inject_host_prefix=False))
+        definition = {"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Sum"},
+            "Sum": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"},
+                    "Next": "Check"},
+            "Check": {"Type": "Choice", "Default": "Done", "Choices": [
+                {"Variable": "$.sum", "NumericGreaterThan": 100, "Next": "TooBig"}]},
+            "TooBig": {"Type": "Fail", "Error": "Sum.TooBig", "Cause": "over 100"},
+            "Done": {"Type": "Succeed"}}}
+        express = sfn.create_state_machine(
+            name="sync-sum", definition=json.dumps(definition), type="EXPRESS",
+            roleArn="arn:aws:iam::123456789012:role/helix")["stateMachineArn"]
+        out = sfn.start_sync_execution(stateMachineArn=express, input='{"a": 40, "b": 2}')
+        self.assertEqual(out["status"], "SUCCEEDED", out)
+        self.assertEqual(json.loads(out["output"]), {"sum": 42})
+        self.assertGreaterEqual((out["stopDate"] - out["startDate"]).total_seconds(), 0.9)
+        failed = sfn.start_sync_execution(stateMachineArn=express, input='{"a": 400, "b": 2}')
+        self.assertEqual((failed["status"], failed["error"], failed["cause"]),
+                         ("FAILED", "Sum.TooBig", "over 100"))
+        standard = self.machine("not-express", definition)
+        with self.assertRaises(sfn.exceptions.StateMachineTypeNotSupported):
+            sfn.start_sync_execution(stateMachineArn=standard, input="{}")
+
     def test_start_refusals(self):
         sfn = self.sfn()
         arn = self.machine("refusals", {"StartAt": "W", "States": {
