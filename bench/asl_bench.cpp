@@ -108,6 +108,9 @@ int main() {
   for (bool history : {true, false}) {
     ExecutionOptions options;
     options.is_recording_history = history;
+    // The Map's 40,000 events pass Step Functions' 25,000-event quota; an
+    // admin raises it (helixd --max-history-events) for such runs.
+    options.max_history_events = 0;
     const char* suffix = history ? "" : "_no_history";
     const int runs = 50;
     double chain_s = best_seconds(5, [&] {
@@ -138,6 +141,7 @@ int main() {
   }
   NoBatch batch;
   helix::states::ExecutionService service(helix::states::ArnScope{}, batch, rng);
+  service.set_max_history_events(0);
   auto create = [&](const char* name, const Json& definition) {
     auto r =
         service.handle("CreateStateMachine",

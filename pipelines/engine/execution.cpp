@@ -1604,7 +1604,14 @@ struct Execution::Impl {
       int id = runnable.front();
       runnable.pop_front();
       run_frame(id);
+      if (over_history_quota()) break;
     }
+    if (over_history_quota())
+      terminate(ExecutionStatus::kFailed, "ExecutionFailed", std::string("States.Runtime"),
+                "The execution reached the maximum number of history events (" +
+                    std::to_string(options.max_history_events) +
+                    "). Split the work into nested executions, or have the admin raise "
+                    "helixd --max-history-events");
     runnable.clear();
     pending_progress.clear();
   }
@@ -1753,6 +1760,11 @@ struct Execution::Impl {
     for (auto& [id, f] : frames)
       if (f.phase == Phase::kTask && f.task_id == task_id) return &f;
     return nullptr;
+  }
+
+  bool over_history_quota() const {
+    return status == ExecutionStatus::kRunning && !options.single_state &&
+           options.max_history_events > 0 && next_event_id - 1 > options.max_history_events;
   }
 
   void terminate(ExecutionStatus s, const char* type, std::optional<std::string> error,

@@ -126,6 +126,10 @@ struct ExecutionOptions {
   // interpreter may turn them off).
   bool is_recording_history = true;
   size_t payload_limit_bytes = 256 * 1024;
+  // Step Functions' history quota: an execution whose history passes this
+  // many events fails with States.Runtime (0: no limit). An admin may raise
+  // it; the default keeps what runs here running on AWS too.
+  int64_t max_history_events = 25000;
 };
 
 class Execution {

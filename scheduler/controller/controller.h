@@ -75,6 +75,8 @@ struct ControllerOptions {
   std::vector<NodeSpec> nodes;  // at least one
   std::string shim_path;
   bool switch_users = false;  // helixd is root: jobs run as their owners
+  // Step Functions history quota per execution (0: none); AWS's is 25,000.
+  int64_t max_history_events = 25000;
 };
 
 class Controller {

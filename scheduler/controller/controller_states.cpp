@@ -44,6 +44,7 @@ class StatesBatchPort final : public states::BatchPort {
 void Controller::init_states() {
   batch_port_ = std::make_unique<StatesBatchPort>(*this);
   executions_ = std::make_unique<states::ExecutionService>(states::ArnScope{}, *batch_port_, rng_);
+  executions_->set_max_history_events(options_.max_history_events);
   states_ = std::make_unique<states::StatesService>(
       *store_,
       [this](const std::string& op, const json& request, const queues::Owner& caller) {

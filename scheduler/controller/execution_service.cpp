@@ -85,8 +85,9 @@ std::optional<Json> parse_json_text(const std::string& text) {
 }
 
 // ItemReader reads files with the permissions of the execution's owner.
-asl::ExecutionOptions engine_options(const queues::Owner& owner) {
+asl::ExecutionOptions engine_options(const queues::Owner& owner, int64_t max_history_events) {
   asl::ExecutionOptions options;
+  options.max_history_events = max_history_events;
   ObjectOwner object_owner{owner.uid, owner.gid};
   options.item_source = [object_owner](
                             const std::string&,
@@ -289,7 +290,8 @@ tl::expected<ExecutionService::Record*, ApiReply> ExecutionService::start(
   r->parent_arn = parent_arn;
   r->parent_task = parent_task;
   r->machine = *parsed;
-  r->engine = std::make_unique<asl::Execution>(r->machine, engine_options(owner));
+  r->engine =
+      std::make_unique<asl::Execution>(r->machine, engine_options(owner, max_history_events_));
   asl::ExecutionContext context;
   context.execution_arn = arn;
   context.execution_name = name;
@@ -779,7 +781,7 @@ Json ExecutionService::execution_document(const std::string& arn) const {
 // A stored document back into a record with its engine; the task links
 // are left to the caller (restore re-registers them, a redrive has none).
 Result<std::unique_ptr<ExecutionService::Record>> ExecutionService::record_from_doc(
-    const Json& doc) {
+    const Json& doc) const {
   try {
     auto r = std::make_unique<Record>();
     r->arn = doc.at("executionArn").get<std::string>();
@@ -810,8 +812,8 @@ Result<std::unique_ptr<ExecutionService::Record>> ExecutionService::record_from_
                                     asl::invalid_definition_message(parsed.error())));
     r->machine = *parsed;
     if (!doc.at("engine").is_null()) {
-      auto engine =
-          asl::Execution::from_json(r->machine, doc.at("engine"), engine_options(r->owner));
+      auto engine = asl::Execution::from_json(r->machine, doc.at("engine"),
+                                              engine_options(r->owner, max_history_events_));
       if (!engine) return fail(engine.error());
       r->engine = std::make_unique<asl::Execution>(std::move(*engine));
     }

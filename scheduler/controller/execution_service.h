@@ -117,6 +117,8 @@ class ExecutionService {
                        const std::vector<Json>& activities = {});
 
   size_t running_count() const;
+  // The history quota each execution runs under (0: none); default 25,000.
+  void set_max_history_events(int64_t n) { max_history_events_ = n; }
 
  private:
   struct Record;
@@ -126,7 +128,7 @@ class ExecutionService {
   ApiReply describe_for_execution(const Json& request);
   ApiReply redrive_execution(const Json& request, TimePoint now);
   ApiReply get_activity_task(const Json& request, TimePoint now);
-  static Result<std::unique_ptr<Record>> record_from_doc(const Json& doc);
+  Result<std::unique_ptr<Record>> record_from_doc(const Json& doc) const;
   // Starts an execution (API or nested); returns its record or an ApiReply error.
   tl::expected<Record*, ApiReply> start(const std::string& machine_arn, std::string name,
                                         const std::string& input_text, const queues::Owner& owner,
@@ -142,6 +144,7 @@ class ExecutionService {
   std::pair<Record*, std::string> find_token(const std::string& token);
 
   ArnScope scope_;
+  int64_t max_history_events_ = 25000;
   BatchPort& batch_;
   Rng& rng_;
   StateMachineCatalog catalog_;

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   bool mpi = false;
   helix::workers::MpiAgentOptions agent;
   int64_t heartbeat_timeout_ms = 5000;
+  int64_t max_history_events = 25000;
   app.add_option("--state-dir", state_dir, "store, logs and the Unix socket live here")
       ->capture_default_str();
   app.add_option("--port", port, "TCP port on 127.0.0.1 (0: pick a free one and print it)")
@@ -125,6 +126,11 @@ int main(int argc, char** argv) {
   app.add_option("--node-memory-mib", node_memory,
                  "memory offered to jobs in MiB (0: all of the node's memory)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  app.add_option("--max-history-events", max_history_events,
+                 "Step Functions: events one execution's history may hold before it fails "
+                 "(AWS: 25000; 0: no limit)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
   app.add_flag("--mpi", mpi,
                "run under mpirun: rank 0 is the controller, the other ranks node agents");
   app.add_option("--topology", agent.topology,
@@ -188,6 +194,7 @@ int main(int argc, char** argv) {
   options.arns.region = region;
   options.limits.min_attempt_duration_seconds = min_attempt;
   options.kill_grace = std::chrono::seconds(kill_grace);
+  options.max_history_events = max_history_events;
   EventRelay relay;
   std::unique_ptr<helix::workers::MpiFabric> fabric;
   if (mpi) {

@@ -221,6 +221,30 @@ TEST(AslExecution, ActivityWaitsForAWorkerThenHeartbeatsCount) {
   EXPECT_EQ(fx.cancelled_tasks, std::vector<std::string>{second});
 }
 
+// Step Functions' history quota: past max_history_events the execution
+// fails with States.Runtime; 0 lifts it.
+TEST(AslExecution, HistoryQuotaFailsTheExecution) {
+  const char* def = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})";
+  Json items = Json::array();
+  for (int i = 0; i < 30; ++i) items.push_back(i);
+  SeededRng rng(9);
+  ExecutionOptions limited;
+  limited.max_history_events = 50;
+  Execution e(machine(def), limited);
+  Effects fx = e.start(items, {}, kT0, rng);
+  EXPECT_EQ(fx.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(fx.error, "States.Runtime");
+  EXPECT_NE(fx.cause->find("maximum number of history events (50)"), std::string::npos);
+  EXPECT_EQ(fx.events.back().type, "ExecutionFailed");
+  ExecutionOptions unlimited;
+  unlimited.max_history_events = 0;
+  Execution free(machine(def), unlimited);
+  fx = free.start(items, {}, kT0, rng);
+  EXPECT_EQ(fx.status, ExecutionStatus::kSucceeded);
+  EXPECT_GT(fx.events.size(), 100u);
+}
+
 TEST(AslExecution, HistoryIdsChainAsRecorded) {
   SeededRng rng(7);
   Execution e(machine(R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"},
