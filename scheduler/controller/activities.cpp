@@ -63,22 +63,15 @@ ApiReply ActivityCatalog::handle(std::string_view op, const json& request, TimeP
                               {"creationDate", epoch_seconds(a->creation_date)}}};
   }
   if (op == "ListActivities") {
-    int max_results = 100;
-    if (auto it = request.find("maxResults"); it != request.end() && it->is_number_integer()) {
-      int asked = it->get<int>();
-      if (asked < 0 || asked > 1000)
-        return error_reply("ValidationException",
-                           "1 validation error detected: Value '" + std::to_string(asked) +
-                               "' at 'maxResults' failed to satisfy constraint: Member must "
-                               "have value less than or equal to 1000");
-      if (asked > 0) max_results = asked;
-    }
+    ApiReply refusal;
+    auto max_results = page_size(request, &refusal);
+    if (!max_results) return refusal;
     auto it = activities_.begin();
     // The token is the name of the first activity of the next page.
     if (std::string token = string_member(request, "nextToken"); !token.empty())
       it = activities_.lower_bound(token);
     json items = json::array();
-    for (; it != activities_.end() && static_cast<int>(items.size()) < max_results; ++it)
+    for (; it != activities_.end() && items.size() < *max_results; ++it)
       items.push_back(json{{"activityArn", it->second.arn},
                            {"name", it->second.name},
                            {"creationDate", epoch_seconds(it->second.creation_date)}});

@@ -85,6 +85,20 @@ ApiReply missing(const char* member) {
                          "' failed to satisfy constraint: Member must not be null");
 }
 
+std::optional<size_t> page_size(const json& request, ApiReply* refusal) {
+  auto it = request.find("maxResults");
+  if (it == request.end() || it->is_null()) return 100;
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 1000) {
+    *refusal = error_reply("ValidationException",
+                           "1 validation error detected: Value '" + it->dump() +
+                               "' at 'maxResults' failed to satisfy constraint: Member must have "
+                               "value less than or equal to 1000");
+    return std::nullopt;
+  }
+  int64_t n = it->get<int64_t>();
+  return n == 0 ? 100 : static_cast<size_t>(n);
+}
+
 double epoch_seconds(TimePoint t) { return static_cast<double>(to_epoch_ms(t)) / 1000.0; }
 
 bool is_valid_name(std::string_view name) {
@@ -237,24 +251,16 @@ ApiReply StateMachineCatalog::describe(const json& request) const {
 }
 
 ApiReply StateMachineCatalog::list(const json& request) const {
-  int max_results = 100;
-  if (auto it = request.find("maxResults"); it != request.end() && it->is_number_integer()) {
-    int asked = it->get<int>();
-    if (asked < 0 || asked > 1000) {
-      return error_reply("ValidationException",
-                         "1 validation error detected: Value '" + std::to_string(asked) +
-                             "' at 'maxResults' failed to satisfy constraint: Member must have "
-                             "value less than or equal to 1000");
-    }
-    if (asked > 0) max_results = asked;
-  }
+  ApiReply refusal;
+  auto max_results = page_size(request, &refusal);
+  if (!max_results) return refusal;
   auto it = machines_.begin();
   if (std::string token = string_member(request, "nextToken"); !token.empty()) {
     // The token is the name of the first machine of the next page.
     it = machines_.lower_bound(token);
   }
   json items = json::array();
-  for (; it != machines_.end() && static_cast<int>(items.size()) < max_results; ++it) {
+  for (; it != machines_.end() && items.size() < *max_results; ++it) {
     const auto& m = it->second;
     items.push_back(json{{"stateMachineArn", m.arn},
                          {"name", m.name},

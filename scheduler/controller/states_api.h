@@ -40,6 +40,9 @@ Result<std::string> operation_from_target(std::string_view target);
 std::string string_member(const nlohmann::json& request, const char* key);
 // ValidationException for a required member that is absent.
 ApiReply missing(const char* member);
+// A List call's maxResults: 100 when absent or 0, at most 1000; anything
+// else sets *refusal to the ValidationException and returns nullopt.
+std::optional<size_t> page_size(const nlohmann::json& request, ApiReply* refusal);
 
 // The wire form of a timestamp: epoch seconds with millisecond fraction.
 double epoch_seconds(TimePoint t);

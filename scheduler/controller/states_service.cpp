@@ -18,20 +18,6 @@ ApiReply store_failure(const Error& e) {
   return r;
 }
 
-// maxResults: 0 or absent means the default (100); at most 1000.
-std::optional<size_t> page_size(const json& request, ApiReply* refusal) {
-  auto it = request.find("maxResults");
-  if (it == request.end()) return 100;
-  if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 1000) {
-    *refusal = error_reply("ValidationException",
-                           "1 validation error detected: Value at 'maxResults' failed to satisfy "
-                           "constraint: Member must have value less than or equal to 1000");
-    return std::nullopt;
-  }
-  int64_t n = it->get<int64_t>();
-  return n == 0 ? 100 : static_cast<size_t>(n);
-}
-
 }  // namespace
 
 ApiReply StatesService::describe_execution(const json& request) {

@@ -69,9 +69,11 @@ class ExecutionServiceTest : public ::testing::Test {
   }
   // Persists like the controller: the documents and events of this step.
   void persist(ExecutionService& s, std::map<std::string, json>& docs, std::vector<json>& machines,
-               std::vector<std::string>& events) {
+               std::vector<std::string>& events, std::vector<json>* activities = nullptr) {
     auto changes = s.take_changes();
     for (const auto& name : changes.machines) machines.push_back(s.machine_document(name));
+    if (activities)
+      for (const auto& name : changes.activities) activities->push_back(s.activity_document(name));
     for (const auto& arn : changes.executions) docs[arn] = s.execution_document(arn);
     for (const auto& e : changes.events) events.push_back(e.wire);
     s.forget_closed();
@@ -294,11 +296,7 @@ TEST_F(ExecutionServiceTest, ActivityTasksWaitForAWorkerAcrossARestart) {
     std::string machine = create(s, "m", R"({"StartAt":"A","States":{"A":{"Type":"Task",
       "Resource":")" + activity + R"(","Parameters":{"s.$":"$.sample"},"End":true}}})");
     arn = start(s, machine, R"({"sample":"NA12878"})");
-    auto changes = s.take_changes();
-    for (const auto& name : changes.activities) activities.push_back(s.activity_document(name));
-    for (const auto& name : changes.machines) machines.push_back(s.machine_document(name));
-    for (const auto& a : changes.executions) docs[a] = s.execution_document(a);
-    s.forget_closed();
+    persist(s, docs, machines, events, &activities);
   }  // helixd dies before any worker polled
   ExecutionService s(ArnScope{}, batch, rng);
   std::vector<json> running{docs[arn]};
