@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "pipelines/jsonata/hash.h"
@@ -205,13 +206,21 @@ std::optional<std::string> base64_decode(const std::string& in) {
   return out;
 }
 
-int64_t java_round(double x) { return static_cast<int64_t>(std::floor(x + 0.5)); }
+int64_t java_round(double x) {
+  double r = std::floor(x + 0.5);
+  // Java's Math.round saturates at the long range; a plain cast past it is undefined.
+  if (r >= 9.2233720368547758e18) return INT64_MAX;
+  if (r <= -9.2233720368547758e18) return INT64_MIN;
+  return static_cast<int64_t>(r);
+}
 
 bool is_integer(const Json& v) {
   if (v.is_number_integer()) return true;
   if (v.is_number_float()) {
     double d = v.get<double>();
-    return std::floor(d) == d;
+    // Beyond 2^53 a double is no exact integer, and casting one past int64
+    // is undefined (found by tests/fuzz/intrinsic_fuzz: ArrayRange 1.8e91).
+    return std::floor(d) == d && std::fabs(d) <= 9007199254740992.0;
   }
   return false;
 }
