@@ -16,7 +16,7 @@ PACKAGES=(
   umoci crun runc busybox-static
   libgtest-dev libgmock-dev libbenchmark-dev
   awscli python3 python3-boto3
-  libdcmtk-dev dcmtk orthanc libtiff-dev libgdcm-tools
+  libdcmtk-dev dcmtk orthanc libtiff-dev libgdcm-tools python3-pydicom python3-numpy
   bwa samtools bcftools tabix snpeff snakemake libhts-dev zlib1g-dev
 )
 export DEBIAN_FRONTEND=noninteractive
