@@ -29,7 +29,12 @@ Result<Profile> Profile::parse(std::string_view json_text) {
   if (doc.contains("options") && doc["options"].is_array()) {
     for (const auto& option : doc["options"]) {
       if (option.contains("key") && option["key"].is_string()) {
-        profile.option_keys_.insert(option["key"].get<std::string>());
+        const std::string key = option["key"].get<std::string>();
+        profile.option_keys_.insert(key);
+        if (option.contains("code") && option["code"].is_string()) {
+          profile.option_codes_[key] = {option["code"].get<std::string>(),
+                                        option.value("meaning", std::string())};
+        }
       }
     }
   }
@@ -72,6 +77,11 @@ Result<Profile> Profile::parse(std::string_view json_text) {
     profile.rows_[parsed.tag] = std::move(parsed);
   }
   return profile;
+}
+
+std::pair<std::string, std::string> Profile::option_code(const std::string& key) const {
+  auto found = option_codes_.find(key);
+  return found == option_codes_.end() ? std::pair<std::string, std::string>() : found->second;
 }
 
 const ProfileRow* Profile::row(Tag tag) const {

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/error.h"
 
@@ -45,10 +46,14 @@ class Profile {
   const ProfileRow* row(Tag tag) const;
   std::size_t size() const { return rows_.size(); }
   const std::set<std::string>& option_keys() const { return option_keys_; }
+  // The CID 7050 code and meaning of an option ("113107", "Retain
+  // Longitudinal ..."); empty strings when unknown.
+  std::pair<std::string, std::string> option_code(const std::string& key) const;
 
  private:
   std::map<Tag, ProfileRow> rows_;
   std::set<std::string> option_keys_;
+  std::map<std::string, std::pair<std::string, std::string>> option_codes_;
 };
 
 }  // namespace helix::dicom
