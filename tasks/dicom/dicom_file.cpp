@@ -1,0 +1,80 @@
+#include "tasks/dicom/dicom_file.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cstdio>
+
+namespace helix::dicom {
+
+namespace {
+
+// Native (not encapsulated) Pixel Data must hold every frame: DCMTK reads a
+// file cut inside it as long as the element header says less than is left.
+Result<void> check_pixel_data(DcmDataset& dataset) {
+  DcmElement* pixels = nullptr;
+  if (dataset.findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr) return {};
+  if (DcmXfer(dataset.getOriginalXfer()).isEncapsulated()) return {};
+  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+  dataset.findAndGetUint16(DCM_Rows, rows);
+  dataset.findAndGetUint16(DCM_Columns, columns);
+  dataset.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  dataset.findAndGetUint16(DCM_BitsAllocated, bits);
+  Sint32 frames = 1;
+  if (dataset.findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
+  const unsigned long long needed = (static_cast<unsigned long long>(rows) * columns * samples *
+                                         static_cast<unsigned long long>(frames) * bits +
+                                     7) /
+                                    8;
+  if (pixels->getLength() < needed) {
+    return fail(Error::corruption("Pixel Data (7FE0,0010) holds " +
+                                  std::to_string(pixels->getLength()) + " bytes, the image needs " +
+                                  std::to_string(needed)));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
+  auto file = std::make_unique<DcmFileFormat>();
+  OFCondition status =
+      file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+  if (status.bad()) {
+    return fail(Error::corruption(std::string("cannot read as DICOM: ") + status.text()));
+  }
+  DcmDataset& dataset = *file->getDataset();
+  if (dataset.getOriginalXfer() == EXS_Unknown) {
+    return fail(Error::corruption("unknown transfer syntax"));
+  }
+  OFString sop_uid;
+  if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid).bad() || sop_uid.empty()) {
+    return fail(Error::corruption("no SOP Instance UID (0008,0018): not a DICOM instance"));
+  }
+  auto pixels = check_pixel_data(dataset);
+  if (!pixels) return fail(pixels.error());
+  return file;
+}
+
+Result<void> save_instance(DcmFileFormat& file, const std::string& path) {
+  DcmDataset& dataset = *file.getDataset();
+  DcmMetaInfo& meta = *file.getMetaInfo();
+  OFString sop_uid;
+  dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid);
+  meta.putAndInsertString(DCM_MediaStorageSOPInstanceUID, sop_uid.c_str());
+  delete meta.remove(DCM_SourceApplicationEntityTitle);
+  const std::string temporary = path + ".tmp";
+  OFCondition status = file.saveFile(temporary.c_str(), EXS_Unknown, EET_ExplicitLength,
+                                     EGL_recalcGL, EPD_noChange, 0, 0, EWM_fileformat);
+  if (status.bad()) {
+    std::remove(temporary.c_str());
+    return fail(Error::unavailable("cannot write " + temporary, status.text()));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return fail(Error::unavailable("cannot rename into " + path));
+  }
+  return {};
+}
+
+}  // namespace helix::dicom
