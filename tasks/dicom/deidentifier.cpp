@@ -198,9 +198,11 @@ class Walk {
     } else if (treatment == Treatment::kClean) {
       value = clean(value_of(e));
     } else if (treatment == Treatment::kNewUid) {
-      auto parts = split_values(value_of(e));
+      const std::string original = value_of(e);
+      auto parts = split_values(original);
       for (auto& part : parts) part = new_uid(part);
       value = join_values(parts);
+      if (value == original) return true;  // well-known UIDs only: nothing changed
     } else if (treatment == Treatment::kShiftDate) {
       auto parts = split_values(value_of(e));
       for (auto& part : parts) {
@@ -265,6 +267,7 @@ Result<DeidOutcome> Deidentifier::apply(DcmDataset& dataset) const {
   OFString patient_id;
   dataset.findAndGetOFStringArray(DCM_PatientID, patient_id);
   const std::string id = patient_id.c_str();
+  out.patient_id = id;
   auto listed = keys_.pseudonyms.find(id);
   out.patient_pseudonym =
       listed != keys_.pseudonyms.end() ? listed->second : patient_pseudonym(keys_.secret, id);

@@ -34,6 +34,7 @@ struct SafePrivate {
 struct DeidOutcome {
   std::map<std::string, int> changes;           // "(0010,0010) pseudonym" -> how many
   std::map<std::string, std::string> new_uids;  // original UID -> replacement
+  std::string patient_id;                       // the original, for the run's pseudonym table
   std::string patient_pseudonym;
   int day_offset = 0;     // days subtracted (Modified Dates), else 0
   int invalid_dates = 0;  // dates that could not be shifted and were emptied

@@ -1,0 +1,110 @@
+#include "tasks/dicom/deid_run.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "protocol/crypto.h"
+#include "tasks/dicom/dicom_file.h"
+
+namespace helix::dicom {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string file_sha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  return protocol::to_hex(protocol::sha256(bytes));
+}
+
+// Mapping tables link pseudonyms back to people: owner-only from creation.
+Result<void> write_private(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Error::unavailable("cannot create " + path));
+  ::fchmod(fd, 0600);
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!written) return fail(Error::unavailable("cannot write " + path));
+  return {};
+}
+
+std::string uid_of(DcmDataset& dataset, const DcmTagKey& key) {
+  OFString value;
+  dataset.findAndGetOFString(key, value);
+  return value.empty() ? "unknown" : value.c_str();
+}
+
+}  // namespace
+
+Result<RunSummary> run_deidentification(const Deidentifier& deid,
+                                        const std::vector<std::string>& inputs,
+                                        const std::vector<std::string>& options,
+                                        const RunPaths& paths) {
+  std::error_code ec;
+  for (const auto& dir : {paths.output, paths.quarantine, paths.maps}) {
+    fs::create_directories(dir, ec);
+    if (ec) return fail(Error::unavailable("cannot create " + dir, ec.message()));
+  }
+  std::ofstream audit(paths.audit, std::ios::app);
+  if (!audit) return fail(Error::unavailable("cannot open the audit log " + paths.audit));
+  RunSummary summary;
+  std::map<std::string, std::string> uids;
+  std::map<std::string, std::string> pseudonyms;
+  for (std::size_t index = 0; index < inputs.size(); ++index) {
+    const std::string& input = inputs[index];
+    nlohmann::json line = {{"input_sha256", file_sha256(input)}, {"options", options}};
+    auto loaded = load_instance(input);
+    Result<DeidOutcome> outcome =
+        loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
+    std::string written;
+    if (outcome) {
+      DcmDataset& dataset = *(*loaded)->getDataset();
+      const fs::path dir = fs::path(paths.output) / uid_of(dataset, DCM_StudyInstanceUID) /
+                           uid_of(dataset, DCM_SeriesInstanceUID);
+      fs::create_directories(dir, ec);
+      const fs::path out = dir / (uid_of(dataset, DCM_SOPInstanceUID) + ".dcm");
+      auto saved = save_instance(**loaded, out.string());
+      if (!saved) return fail(saved.error());  // the disk, not the file: the task fails
+      written = fs::relative(out, paths.output).string();
+    }
+    if (!outcome) {
+      // The reason names the problem, never a value from the file.
+      const std::string name = paths.run_name + "-" + std::to_string(index);
+      std::ofstream(fs::path(paths.quarantine) / (name + ".reason.txt"))
+          << input << "\n"
+          << outcome.error().to_string() << "\n";
+      line["status"] = "quarantined";
+      line["reason"] = outcome.error().to_string();
+      ++summary.quarantined;
+    } else {
+      line["status"] = "deidentified";
+      line["output"] = written;
+      line["changes"] = outcome->changes;
+      line["invalid_dates"] = outcome->invalid_dates;
+      uids.insert(outcome->new_uids.begin(), outcome->new_uids.end());
+      pseudonyms[outcome->patient_id] = outcome->patient_pseudonym;
+      ++summary.deidentified;
+    }
+    audit << line.dump() << "\n";
+  }
+  std::string uid_table;
+  for (const auto& [from, to] : uids) uid_table += from + "\t" + to + "\n";
+  auto saved = write_private(fs::path(paths.maps) / (paths.run_name + ".uids.tsv"), uid_table);
+  if (!saved) return fail(saved.error());
+  std::string pseudonym_table;
+  for (const auto& [from, to] : pseudonyms) pseudonym_table += from + "\t" + to + "\n";
+  saved =
+      write_private(fs::path(paths.maps) / (paths.run_name + ".pseudonyms.tsv"), pseudonym_table);
+  if (!saved) return fail(saved.error());
+  return summary;
+}
+
+}  // namespace helix::dicom

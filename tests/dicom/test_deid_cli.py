@@ -1,0 +1,148 @@
+"""helix-deid run on the generated multi-patient set, checked with pydicom
+(an implementation independent of DCMTK): no original identifying string in
+any output byte, UIDs consistent across files, dates shifted by one offset
+per patient, pixels untouched, bad files quarantined with a reason, the same
+input and secret give byte-identical output, mapping tables owner-only."""
+
+import datetime
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import pydicom
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+BIN = os.path.join(os.environ.get("HELIX_BUILD_DIR", os.path.join(REPO, "build")), "bin")
+SECRET = "test-site-secret-0123456789"
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def run_deid(workdir, name, files, options):
+    listing = os.path.join(workdir, f"{name}.list")
+    with open(listing, "w") as f:
+        f.write("\n".join(files) + "\n")
+    secret = os.path.join(workdir, "secret")
+    with open(secret, "w") as f:
+        f.write(SECRET + "\n")
+    out = os.path.join(workdir, name)
+    subprocess.run([os.path.join(BIN, "helix-deid"), "run", "--secret-file", secret,
+                    "--options", options, "--list", listing, "--out", out + "/out",
+                    "--quarantine", out + "/q", "--audit", out + "/audit.jsonl",
+                    "--maps", out + "/maps", "--name", "s0"],
+                   check=True, capture_output=True, text=True)
+    return out
+
+
+@unittest.skipUnless(shutil.which("dump2dcm"), "needs dcmtk's dump2dcm")
+class DeidCliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="helix-deid-")
+        cls.src = os.path.join(cls.dir, "src")
+        subprocess.run(["python3", os.path.join(REPO, "scripts/dicom/make_testset.py"), cls.src,
+                        "--patients", "3", "--studies", "2", "--instances", "2"], check=True)
+        cls.originals = sorted(glob.glob(os.path.join(cls.src, "*.dcm")))
+        whole = read_bytes(cls.originals[0])
+        cls.bad = os.path.join(cls.dir, "truncated.dcm")
+        with open(cls.bad, "wb") as f:
+            f.write(whole[: len(whole) - 100])  # cut inside Pixel Data
+        cls.foreign = os.path.join(cls.dir, "notes.txt")
+        with open(cls.foreign, "w") as f:
+            f.write("not DICOM at all\n")
+        cls.inputs = cls.originals + [cls.bad, cls.foreign]
+        cls.out_dir = run_deid(cls.dir, "a", cls.inputs, '["retain_long_modified_dates"]')
+        cls.outputs = sorted(glob.glob(os.path.join(cls.out_dir, "out/*/*/*.dcm")))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def identifying_strings(self):
+        values = set()
+        for path in self.originals:
+            ds = pydicom.dcmread(path)
+            for keyword in ("PatientName", "PatientID", "AccessionNumber", "InstitutionName",
+                            "ReferringPhysicianName", "StudyDescription", "PatientAddress",
+                            "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                            "PatientBirthDate", "StudyDate"):
+                value = str(ds.get(keyword, ""))
+                if len(value) >= 4:
+                    values.add(value)
+            values.add(str(ds[0x00091001].value))
+            values.update(str(ds.PatientName).split("^"))
+        return {v for v in values if len(v) >= 3}
+
+    def test_every_good_file_is_written_and_bad_ones_quarantined(self):
+        self.assertEqual(len(self.outputs), len(self.originals))
+        reasons = sorted(glob.glob(os.path.join(self.out_dir, "q/*.reason.txt")))
+        self.assertEqual(len(reasons), 2)
+        text = "".join(read_bytes(r).decode() for r in reasons)
+        self.assertIn("premature end of stream", text)  # the truncation is named
+        self.assertIn("cannot read as DICOM", text)
+
+    def test_no_identifying_string_in_any_output_byte(self):
+        needles = self.identifying_strings()
+        for path in self.outputs:
+            raw = read_bytes(path)
+            for needle in needles:
+                self.assertNotIn(needle.encode(), raw, f"{needle!r} left in {path}")
+            ds = pydicom.dcmread(path)
+            self.assertEqual(ds.PatientIdentityRemoved, "YES")
+            self.assertFalse([e for e in ds if e.tag.is_private], "private elements left")
+
+    def test_uids_and_dates_are_consistent_per_patient(self):
+        by_patient = {}
+        for path in self.originals:
+            ds = pydicom.dcmread(path)
+            by_patient.setdefault(ds.PatientID, []).append(ds)
+        out = [pydicom.dcmread(p) for p in self.outputs]
+        studies = {}
+        offsets = {}
+        for ds in out:
+            self.assertEqual(ds.file_meta.MediaStorageSOPInstanceUID, ds.SOPInstanceUID)
+            studies.setdefault(ds.PatientID, set()).add(ds.StudyInstanceUID)
+        # Two studies per patient stay two studies (the same UID maps the same way).
+        self.assertEqual(sorted(len(s) for s in studies.values()), [2, 2, 2])
+        self.assertEqual(len(studies), len(by_patient))
+        # One offset per patient, applied to every study date.
+        for ds in out:
+            shift = None
+            for original in sum(by_patient.values(), []):
+                if original.InstanceNumber == ds.InstanceNumber and str(original.Rows) == str(
+                        ds.Rows) and original.PixelData == ds.PixelData:
+                    d0 = datetime.datetime.strptime(original.StudyDate, "%Y%m%d")
+                    d1 = datetime.datetime.strptime(ds.StudyDate, "%Y%m%d")
+                    shift = (d0 - d1).days
+                    offsets.setdefault(ds.PatientID, set()).add(shift)
+            self.assertIsNotNone(shift, "pixels changed or instance lost")
+        for pseudonym, shifts in offsets.items():
+            self.assertEqual(len(shifts), 1, f"{pseudonym} has several offsets {shifts}")
+            self.assertGreater(next(iter(shifts)), 0)
+
+    def test_same_input_and_secret_give_identical_bytes(self):
+        again = run_deid(self.dir, "b", self.inputs, '["retain_long_modified_dates"]')
+        second = sorted(glob.glob(os.path.join(again, "out/*/*/*.dcm")))
+        self.assertEqual([os.path.relpath(p, again) for p in second],
+                         [os.path.relpath(p, self.out_dir) for p in self.outputs])
+        for a, b in zip(self.outputs, second):
+            self.assertEqual(read_bytes(a), read_bytes(b))
+
+    def test_tables_are_owner_only_and_originals_untouched(self):
+        for table in glob.glob(os.path.join(self.out_dir, "maps/*.tsv")):
+            self.assertEqual(os.stat(table).st_mode & 0o777, 0o600)
+        fresh = os.path.join(self.dir, "fresh")
+        subprocess.run(["python3", os.path.join(REPO, "scripts/dicom/make_testset.py"), fresh,
+                        "--patients", "3", "--studies", "2", "--instances", "2"], check=True)
+        for path in self.originals:
+            self.assertEqual(read_bytes(path), read_bytes(os.path.join(fresh, os.path.basename(path))))
+
+
+if __name__ == "__main__":
+    unittest.main()
