@@ -263,6 +263,14 @@ Result<DeidOutcome> Deidentifier::apply(DcmDataset& dataset) const {
   if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid).bad() || sop_uid.empty()) {
     return fail(Error::corruption("no SOP Instance UID (0008,0018): not a DICOM instance"));
   }
+  // Text burned into the pixels survives every attribute rule. Until pixel
+  // cleaning rules exist no rule matches, and such an image is not passed.
+  OFString burned_in;
+  dataset.findAndGetOFString(DCM_BurnedInAnnotation, burned_in);
+  if (burned_in == "YES") {
+    return fail(Error::corruption(
+        "Burned In Annotation (0028,0301) is YES and no pixel cleaning rule matches"));
+  }
   DeidOutcome out;
   OFString patient_id;
   dataset.findAndGetOFStringArray(DCM_PatientID, patient_id);

@@ -134,6 +134,13 @@ TEST_F(DicomDeidentifier, RefusesDataWithoutAnInstanceUidAndHostileNesting) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message().find("SOP Instance UID"), std::string::npos);
 
+  DcmDataset burned;
+  fill(burned);
+  burned.putAndInsertString(DCM_BurnedInAnnotation, "YES");
+  auto quarantined = deid.apply(burned);
+  ASSERT_FALSE(quarantined);
+  EXPECT_NE(quarantined.error().message().find("Burned In Annotation"), std::string::npos);
+
   DcmDataset deep;
   fill(deep);
   DcmItem* level = &deep;
