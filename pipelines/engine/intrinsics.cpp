@@ -215,7 +215,14 @@ int64_t java_round(double x) {
 }
 
 bool is_integer(const Json& v) {
-  if (v.is_number_integer()) return true;
+  // The same 2^53 bound for integers parsed as such: a uint64 past int64
+  // reached the int64 cast through get<double>() (intrinsic_fuzz, CI).
+  constexpr int64_t kExact = int64_t{1} << 53;
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(kExact);
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    return i >= -kExact && i <= kExact;
+  }
   if (v.is_number_float()) {
     double d = v.get<double>();
     // Beyond 2^53 a double is no exact integer, and casting one past int64

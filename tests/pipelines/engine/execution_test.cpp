@@ -9,7 +9,10 @@
 #include <deque>
 #include <random>
 
+#include "common/rng.h"
 #include "pipelines/engine/execution.h"
+#include "pipelines/engine/intrinsics.h"
+#include "pipelines/engine/scope.h"
 #include "pipelines/engine/test_state.h"
 
 namespace helix::asl {
@@ -41,6 +44,29 @@ constexpr const char* kRetryTask = R"({
 
 // Found by tests/fuzz/json_path_fuzz: an index past int64 made the path
 // parser throw out of the definition parser. It is an invalid path now.
+// A uint64 argument past 2^53 is no valid ArrayRange bound or step (it
+// reached an int64 cast: undefined behaviour, found by intrinsic_fuzz in CI).
+TEST(AslIntrinsics, ArrayRangeRefusesIntegersPastTwoToThe53) {
+  const Json document = Json::object();
+  helix::SeededRng rng(1);
+  Scope scope;
+  scope.input = &document;
+  scope.context = [&]() -> const Json& { return document; };
+  scope.variable = [](std::string_view) -> const Json* { return nullptr; };
+  scope.rng = &rng;
+  for (const char* text : {"States.ArrayRange(1, 2, 17777777777777777777)",
+                           "States.ArrayRange(-9007199254740993, 2, 1)"}) {
+    auto call = parse_intrinsic(text);
+    ASSERT_TRUE(call) << text;
+    EXPECT_FALSE(evaluate_intrinsic(*call, scope)) << text;
+  }
+  auto fine = parse_intrinsic("States.ArrayRange(1, 5, 2)");
+  ASSERT_TRUE(fine);
+  auto range = evaluate_intrinsic(*fine, scope);
+  ASSERT_TRUE(range);
+  EXPECT_EQ(*range, Json::parse("[1, 3, 5]"));
+}
+
 TEST(AslDefinition, IndexPastInt64IsAnInvalidPathNotACrash) {
   auto m = parse_state_machine(Json::parse(R"({"StartAt": "P", "States": {"P": {
     "Type": "Pass", "Parameters": {"x.$": "$.a[99999999999999999999999]"}, "End": true}}})"));
