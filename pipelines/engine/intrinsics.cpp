@@ -398,12 +398,14 @@ AslResult<Json> evaluate_intrinsic(const IntrinsicCall& call, const Scope& scope
   }
   if (n == "States.MathRandom") {
     if ((!need(2) && !need(3)) || !args[0].is_number() || !args[1].is_number()) return bad_args();
-    auto low = static_cast<int64_t>(args[0].get<double>());
-    auto high = static_cast<int64_t>(args[1].get<double>());
+    // java_round saturates (a bare cast of 7.7e30 is undefined: intrinsic_fuzz
+    // in CI); the span is taken in uint64 so INT64_MIN..INT64_MAX cannot overflow.
+    const int64_t low = java_round(args[0].get<double>());
+    const int64_t high = java_round(args[1].get<double>());
     if (high <= low) return failure("States.MathRandom needs start < end");
     if (!scope.rng) return failure("no random source");
-    auto span = static_cast<uint64_t>(high - low);
-    return Json(low + static_cast<int64_t>(scope.rng->next_u64() % span));
+    const uint64_t span = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+    return Json(static_cast<int64_t>(static_cast<uint64_t>(low) + scope.rng->next_u64() % span));
   }
   if (n == "States.MathAdd") {
     if (!need(2) || !args[0].is_number() || !args[1].is_number()) return bad_args();
