@@ -1089,7 +1089,9 @@ struct Execution::Impl {
       if (!v.is_number() || v.get<double>() < 0 || std::floor(v.get<double>()) != v.get<double>())
         return asl_fail(error_name,
                         "The SecondsPath parameter cannot be parsed as a long value: " + v.dump());
-      return now + Duration(static_cast<int64_t>(v.get<double>() * 1e6));
+      // Clamped before the cast (a cast past int64 is undefined); 9e12 s is
+      // still far past the 24855-day limit, so the same refusal follows.
+      return now + Duration(static_cast<int64_t>(std::min(v.get<double>(), 9.0e12) * 1e6));
     };
     auto timestamp_value = [&](const Json& v) -> AslResult<TimePoint> {
       auto us = v.is_string() ? parse_timestamp_us(v.get<std::string>()) : std::nullopt;
