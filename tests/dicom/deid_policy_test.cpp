@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/dicom/shared_profile.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -11,11 +13,9 @@ namespace {
 class DicomPolicy : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ifstream in("/work/shared/docs/dicom-deid-profile.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().empty()) GTEST_SKIP() << "profile extract not present";
-    auto parsed = Profile::parse(text.str());
+    const std::string text = read_shared_profile();
+    if (text.empty()) GTEST_SKIP() << "profile extract not present";
+    auto parsed = Profile::parse(text);
     ASSERT_TRUE(parsed) << parsed.error().message();
     profile_ = std::move(*parsed);
   }

@@ -1,5 +1,7 @@
 #include "tasks/dicom/deid_profile.h"
 
+#include "tests/dicom/shared_profile.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,13 +9,6 @@
 
 namespace helix::dicom {
 namespace {
-
-std::string read_shared_profile() {
-  std::ifstream in("/work/shared/docs/dicom-deid-profile.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TEST(DicomProfile, ParsesTheAnnexETable) {
   const std::string text = read_shared_profile();

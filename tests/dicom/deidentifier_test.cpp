@@ -4,6 +4,8 @@
 #include <dcmtk/dcmdata/dctk.h>
 #include <gtest/gtest.h>
 
+#include "tests/dicom/shared_profile.h"
+
 #include <fstream>
 #include <sstream>
 
@@ -43,11 +45,9 @@ void fill(DcmDataset& ds) {
 class DicomDeidentifier : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ifstream in("/work/shared/docs/dicom-deid-profile.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().empty()) GTEST_SKIP() << "profile extract not present";
-    auto parsed = Profile::parse(text.str());
+    const std::string text = read_shared_profile();
+    if (text.empty()) GTEST_SKIP() << "profile extract not present";
+    auto parsed = Profile::parse(text);
     ASSERT_TRUE(parsed) << parsed.error().message();
     profile_ = std::move(*parsed);
   }
