@@ -47,10 +47,8 @@ Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
   if (dataset.getOriginalXfer() == EXS_Unknown) {
     return fail(Error::corruption("unknown transfer syntax"));
   }
-  OFString sop_uid;
-  if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid).bad() || sop_uid.empty()) {
-    return fail(Error::corruption("no SOP Instance UID (0008,0018): not a DICOM instance"));
-  }
+  // A missing SOP Instance UID is refused by Deidentifier::apply, which
+  // also sees data sets that never came from a file.
   auto pixels = check_pixel_data(dataset);
   if (!pixels) return fail(pixels.error());
   return file;
