@@ -89,6 +89,7 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
       line["output"] = written;
       line["changes"] = outcome->changes;
       line["invalid_dates"] = outcome->invalid_dates;
+      if (!outcome->pixel_rule.empty()) line["pixel_rule"] = outcome->pixel_rule;
       uids.insert(outcome->new_uids.begin(), outcome->new_uids.end());
       pseudonyms[outcome->patient_id] = outcome->patient_pseudonym;
       ++summary.deidentified;

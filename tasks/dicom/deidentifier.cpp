@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tasks/dicom/deid_keys.h"
+#include "tasks/dicom/pixel_cleaner.h"
 
 namespace helix::dicom {
 
@@ -252,26 +253,42 @@ void collect_tokens(DcmItem& item, std::set<std::string>& tokens, int depth) {
 }  // namespace
 
 Deidentifier::Deidentifier(const Profile& profile, const Policy& policy, DeidKeys keys,
-                           std::set<SafePrivate> safe_private)
+                           std::set<SafePrivate> safe_private, PixelRules pixel_rules)
     : profile_(profile),
       policy_(policy),
       keys_(std::move(keys)),
-      safe_private_(std::move(safe_private)) {}
+      safe_private_(std::move(safe_private)),
+      pixel_rules_(std::move(pixel_rules)) {}
 
 Result<DeidOutcome> Deidentifier::apply(DcmDataset& dataset) const {
   OFString sop_uid;
   if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid).bad() || sop_uid.empty()) {
     return fail(Error::corruption("no SOP Instance UID (0008,0018): not a DICOM instance"));
   }
-  // Text burned into the pixels survives every attribute rule. Until pixel
-  // cleaning rules exist no rule matches, and such an image is not passed.
+  // Text burned into the pixels survives every attribute rule: it is
+  // blanked where a rule says the vendor puts it, and an image that says it
+  // has some where no rule applies is not passed (PS3.15 E.1.1).
+  DeidOutcome out;
+  const ImageFacts facts = image_facts(dataset);
+  const PixelRule* rule =
+      policy_.options().count("clean_pixel_data") ? pixel_rules_.match(facts) : nullptr;
   OFString burned_in;
   dataset.findAndGetOFString(DCM_BurnedInAnnotation, burned_in);
-  if (burned_in == "YES") {
+  if (rule != nullptr) {
+    auto blanked = blank_regions(dataset, rule->regions);
+    if (!blanked) return fail(blanked.error());
+    out.pixel_rule = rule->name;
+    out.changes["(7FE0,0010) blank"] = *blanked;
+    if (burned_in == "YES") dataset.putAndInsertString(DCM_BurnedInAnnotation, "NO");
+  } else if (burned_in == "YES") {
     return fail(Error::corruption(
-        "Burned In Annotation (0028,0301) is YES and no pixel cleaning rule matches"));
+        "Burned In Annotation (0028,0301) is YES and " +
+        (policy_.options().count("clean_pixel_data")
+             ? "no pixel rule matches Modality '" + facts.modality + "', Manufacturer '" +
+                   facts.manufacturer + "', model '" + facts.model + "', " +
+                   std::to_string(facts.columns) + "x" + std::to_string(facts.rows)
+             : std::string("the clean_pixel_data option is not chosen"))));
   }
-  DeidOutcome out;
   OFString patient_id;
   dataset.findAndGetOFStringArray(DCM_PatientID, patient_id);
   const std::string id = patient_id.c_str();

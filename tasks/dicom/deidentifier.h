@@ -2,8 +2,10 @@
 // every element, inside every sequence item, plus the identity attributes
 // PS3.15 E.1.1 asks a de-identifier to add.
 //
-// Owns: walking and rewriting a DcmDataset. Does not own: reading or writing
-// files, quarantine decisions about whole files, pixel cleaning.
+// Owns: walking and rewriting a DcmDataset, and deciding whether burned-in
+// text is blanked (a pixel rule matches under Clean Pixel Data) or the
+// image refused. Does not own: reading or writing files, how pixels are
+// blanked (pixel_cleaner.h).
 #pragma once
 
 #include <map>
@@ -12,6 +14,7 @@
 
 #include "common/error.h"
 #include "tasks/dicom/deid_policy.h"
+#include "tasks/dicom/pixel_rules.h"
 
 class DcmDataset;
 
@@ -36,18 +39,20 @@ struct DeidOutcome {
   std::map<std::string, std::string> new_uids;  // original UID -> replacement
   std::string patient_id;                       // the original, for the run's pseudonym table
   std::string patient_pseudonym;
-  int day_offset = 0;     // days subtracted (Modified Dates), else 0
-  int invalid_dates = 0;  // dates that could not be shifted and were emptied
+  int day_offset = 0;      // days subtracted (Modified Dates), else 0
+  int invalid_dates = 0;   // dates that could not be shifted and were emptied
+  std::string pixel_rule;  // the rule whose regions were blanked, else empty
 };
 
 class Deidentifier {
  public:
   Deidentifier(const Profile& profile, const Policy& policy, DeidKeys keys,
-               std::set<SafePrivate> safe_private = {});
+               std::set<SafePrivate> safe_private = {}, PixelRules pixel_rules = {});
 
   // Rewrites dataset in place. Corruption (the file is to be quarantined)
-  // when it is not a composite instance (no SOP Instance UID) or nests
-  // deeper than 64 sequence levels.
+  // when it is not a composite instance (no SOP Instance UID), nests
+  // deeper than 64 sequence levels, says Burned In Annotation YES while no
+  // pixel rule applies, or its pixels cannot be blanked.
   Result<DeidOutcome> apply(DcmDataset& dataset) const;
 
  private:
@@ -55,6 +60,7 @@ class Deidentifier {
   const Policy& policy_;
   DeidKeys keys_;
   std::set<SafePrivate> safe_private_;
+  PixelRules pixel_rules_;
 };
 
 }  // namespace helix::dicom

@@ -62,8 +62,11 @@ Result<void> save_instance(DcmFileFormat& file, const std::string& path) {
   meta.putAndInsertString(DCM_MediaStorageSOPInstanceUID, sop_uid.c_str());
   delete meta.remove(DCM_SourceApplicationEntityTitle);
   const std::string temporary = path + ".tmp";
-  OFCondition status = file.saveFile(temporary.c_str(), EXS_Unknown, EET_ExplicitLength,
-                                     EGL_recalcGL, EPD_noChange, 0, 0, EWM_fileformat);
+  // The current syntax is the original one unless pixels were decoded to
+  // be blanked (pixel_cleaner.h).
+  OFCondition status =
+      file.saveFile(temporary.c_str(), dataset.getCurrentXfer(), EET_ExplicitLength, EGL_recalcGL,
+                    EPD_noChange, 0, 0, EWM_fileformat);
   if (status.bad()) {
     std::remove(temporary.c_str());
     return fail(Error::unavailable("cannot write " + temporary, status.text()));

@@ -19,7 +19,8 @@ namespace helix::dicom {
 // syntax, short Pixel Data): the caller quarantines the file with it.
 Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path);
 
-// Writes file in its original transfer syntax to path via path + ".tmp"
+// Writes file in its current transfer syntax (the original one unless
+// blanking decoded compressed pixels) to path via path + ".tmp"
 // and rename, with the meta header's Media Storage SOP Instance UID taken
 // from the data set and Source AE Title dropped. The directory must exist.
 Result<void> save_instance(DcmFileFormat& file, const std::string& path);

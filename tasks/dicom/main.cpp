@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   CLI::App* run = app.add_subcommand("run", "de-identify the files named in a list");
   std::string profile_path = HELIX_DEID_PROFILE, secret_file, options_json = "[]", list_file,
-              pseudonym_file;
+              pseudonym_file, pixel_rules_file;
   RunPaths paths;
   run->add_option("--profile", profile_path, "PS3.15 profile extract (JSON)");
   run->add_option("--secret-file", secret_file, "site secret: UIDs, pseudonyms, date offsets")
@@ -45,6 +45,8 @@ int main(int argc, char** argv) {
   run->add_option("--maps", paths.maps, "folder for the UID and pseudonym tables")->required();
   run->add_option("--name", paths.run_name, "names this run's tables")->required();
   run->add_option("--pseudonyms", pseudonym_file, "CSV of original Patient ID,pseudonym");
+  run->add_option("--pixel-rules", pixel_rules_file,
+                  "JSON rules of burned-in text regions (used with clean_pixel_data)");
   CLI11_PARSE(app, argc, argv);
 
   auto profile = Profile::parse(read_all(profile_path));
@@ -80,8 +82,16 @@ int main(int argc, char** argv) {
   for (std::string line; std::getline(lines, line);)
     if (!line.empty()) inputs.push_back(line);
 
+  PixelRules pixel_rules;
+  if (!pixel_rules_file.empty()) {
+    auto parsed = PixelRules::parse(read_all(pixel_rules_file));
+    if (!parsed)
+      return refuse("--pixel-rules " + pixel_rules_file + ": " + parsed.error().to_string());
+    pixel_rules = std::move(*parsed);
+  }
+
   Policy policy(*profile, chosen);
-  Deidentifier deid(*profile, policy, keys);
+  Deidentifier deid(*profile, policy, keys, {}, std::move(pixel_rules));
   auto summary = run_deidentification(deid, inputs, option_list, paths);
   if (!summary) {
     std::cerr << "helix-deid: " << summary.error().to_string() << "\n";

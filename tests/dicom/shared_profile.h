@@ -1,5 +1,6 @@
-// The PS3.15 profile extract the DICOM tests read; empty when it is absent
-// (the tests then skip).
+// The PS3.15 profile extract the DICOM tests read: the copy in docs/ that
+// helix-deid uses by default (HELIX_DEID_PROFILE, set by CMake); empty when
+// it is absent (the tests then skip).
 #pragma once
 
 #include <fstream>
@@ -9,7 +10,7 @@
 namespace helix::dicom {
 
 inline std::string read_shared_profile() {
-  std::ifstream in("/work/shared/docs/dicom-deid-profile.json");
+  std::ifstream in(HELIX_DEID_PROFILE);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
