@@ -12,18 +12,13 @@
 
 #include "protocol/crypto.h"
 #include "tasks/dicom/dicom_file.h"
+#include "tasks/dicom/tiff_export.h"
 
 namespace helix::dicom {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string file_sha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  return protocol::to_hex(protocol::sha256(bytes));
-}
 
 // Mapping tables link pseudonyms back to people: owner-only from creation.
 Result<void> write_private(const std::string& path, const std::string& text) {
@@ -60,11 +55,17 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
   std::map<std::string, std::string> pseudonyms;
   for (std::size_t index = 0; index < inputs.size(); ++index) {
     const std::string& input = inputs[index];
-    nlohmann::json line = {{"input_sha256", file_sha256(input)}, {"options", options}};
-    auto loaded = load_instance(input);
+    // Read once: the audit's hash and the parse see the same bytes.
+    std::ifstream in(input, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    nlohmann::json line = {{"input_sha256", protocol::to_hex(protocol::sha256(bytes))},
+                           {"options", options}};
+    auto loaded = in ? parse_instance(bytes)
+                     : Result<std::unique_ptr<DcmFileFormat>>(
+                           fail(Error::corruption("cannot open the file")));
     Result<DeidOutcome> outcome =
         loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
-    std::string written;
+    std::string written, tiff_error;
     if (outcome) {
       DcmDataset& dataset = *(*loaded)->getDataset();
       const fs::path dir = fs::path(paths.output) / uid_of(dataset, DCM_StudyInstanceUID) /
@@ -74,6 +75,14 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
       auto saved = save_instance(**loaded, out.string());
       if (!saved) return fail(saved.error());  // the disk, not the file: the task fails
       written = fs::relative(out, paths.output).string();
+      if (!paths.tiff.empty()) {
+        // The TIFF is a copy for other tools: its failure is audited and
+        // the de-identified DICOM stands.
+        const fs::path tiff = fs::path(paths.tiff) / fs::path(written).replace_extension(".tif");
+        fs::create_directories(tiff.parent_path(), ec);
+        auto pages = write_tiff(dataset, tiff.string());
+        if (!pages) tiff_error = pages.error().to_string();
+      }
     }
     if (!outcome) {
       // The reason names the problem, never a value from the file.
@@ -90,6 +99,7 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
       line["changes"] = outcome->changes;
       line["invalid_dates"] = outcome->invalid_dates;
       if (!outcome->pixel_rule.empty()) line["pixel_rule"] = outcome->pixel_rule;
+      if (!tiff_error.empty()) line["tiff_error"] = tiff_error;
       uids.insert(outcome->new_uids.begin(), outcome->new_uids.end());
       pseudonyms[outcome->patient_id] = outcome->patient_pseudonym;
       ++summary.deidentified;

@@ -21,6 +21,7 @@ struct RunPaths {
   std::string audit;       // JSON lines, appended
   std::string maps;        // folder of NAME.uids.tsv / NAME.pseudonyms.tsv (mode 0600)
   std::string run_name;    // names the map files of this run
+  std::string tiff;        // folder for TIFF copies of the de-identified pixels, empty = none
 };
 
 struct RunSummary {

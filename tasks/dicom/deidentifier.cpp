@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tasks/dicom/deid_keys.h"
+#include "tasks/dicom/dicom_values.h"
 #include "tasks/dicom/pixel_cleaner.h"
 
 namespace helix::dicom {
@@ -18,33 +19,10 @@ namespace {
 // Far beyond any real IOD; a deeper file is hostile or broken.
 constexpr int kMaxDepth = 64;
 
-std::string tag_text(const DcmTagKey& key) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "(%04X,%04X)", key.getGroup(), key.getElement());
-  return buffer;
-}
-
-std::vector<std::string> split_values(const std::string& value) {
-  std::vector<std::string> parts;
-  std::size_t from = 0;
-  while (true) {
-    const std::size_t at = value.find('\\', from);
-    parts.push_back(value.substr(from, at == std::string::npos ? std::string::npos : at - from));
-    if (at == std::string::npos) return parts;
-    from = at + 1;
-  }
-}
-
 std::string join_values(const std::vector<std::string>& parts) {
   std::string joined;
   for (std::size_t i = 0; i < parts.size(); ++i) joined += (i ? "\\" : "") + parts[i];
   return joined;
-}
-
-std::string value_of(DcmElement& element) {
-  OFString text;
-  if (element.getOFStringArray(text).bad()) return {};
-  return std::string(text.c_str(), text.length());
 }
 
 // Words of three or more letters or digits: what "clean" removes from

@@ -3,7 +3,10 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
+#include <dcmtk/dcmdata/dcistrmb.h>
+
 #include <cstdio>
+#include <fstream>
 
 namespace helix::dicom {
 
@@ -36,12 +39,23 @@ Result<void> check_pixel_data(DcmDataset& dataset) {
 
 }  // namespace
 
-Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
+Result<std::unique_ptr<DcmFileFormat>> parse_instance(std::string_view bytes) {
   auto file = std::make_unique<DcmFileFormat>();
-  OFCondition status =
-      file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+  DcmInputBufferStream stream;
+  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  stream.setEos();
+  file->transferInit();
+  OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file->transferEnd();
   if (status.bad()) {
-    return fail(Error::corruption(std::string("cannot read as DICOM: ") + status.text()));
+    // From memory DCMTK says "Invalid stream" for any short read: name the
+    // likelier cause by whether the file starts as DICOM (PS3.10 preamble).
+    const bool dicom = bytes.size() >= 132 && bytes.substr(128, 4) == "DICM";
+    return fail(
+        Error::corruption(std::string("cannot read as DICOM: ") +
+                          (dicom && (status == EC_InvalidStream || status == EC_StreamNotifyClient)
+                               ? "premature end of stream (the file ends inside an element)"
+                               : status.text())));
   }
   DcmDataset& dataset = *file->getDataset();
   if (dataset.getOriginalXfer() == EXS_Unknown) {
@@ -52,6 +66,13 @@ Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
   auto pixels = check_pixel_data(dataset);
   if (!pixels) return fail(pixels.error());
   return file;
+}
+
+Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Error::corruption("cannot open " + path));
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  return parse_instance(bytes);
 }
 
 Result<void> save_instance(DcmFileFormat& file, const std::string& path) {

@@ -184,8 +184,7 @@ TEST_F(DicomPixelCleaner, RefusesPixelsItCannotBlank) {
   one_bit.putAndInsertUint16(DCM_BitsAllocated, 1);
   outcome = clean(one_bit);
   ASSERT_FALSE(outcome);
-  EXPECT_NE(outcome.error().to_string().find("Bits Allocated (0028,0100) is 1"),
-            std::string::npos);
+  EXPECT_NE(outcome.error().to_string().find("Bits Allocated (0028,0100) is 1"), std::string::npos);
 }
 
 }  // namespace

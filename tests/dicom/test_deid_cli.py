@@ -17,6 +17,7 @@ import pydicom
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 BIN = os.path.join(os.environ.get("HELIX_BUILD_DIR", os.path.join(REPO, "build")), "bin")
 SECRET = "test-site-secret-0123456789"
+OPTIONS = '["retain_long_modified_dates", "clean_pixel_data"]'
 
 
 def read_bytes(path):
@@ -32,7 +33,9 @@ def run_deid(workdir, name, files, options):
     with open(secret, "w") as f:
         f.write(SECRET + "\n")
     out = os.path.join(workdir, name)
+    rules = os.path.join(os.path.dirname(files[0]), "pixel-rules.json")
     subprocess.run([os.path.join(BIN, "helix-deid"), "run", "--secret-file", secret,
+                    "--pixel-rules", rules,
                     "--options", options, "--list", listing, "--out", out + "/out",
                     "--quarantine", out + "/q", "--audit", out + "/audit.jsonl",
                     "--maps", out + "/maps", "--name", "s0"],
@@ -57,7 +60,7 @@ class DeidCliTest(unittest.TestCase):
         with open(cls.foreign, "w") as f:
             f.write("not DICOM at all\n")
         cls.inputs = cls.originals + [cls.bad, cls.foreign]
-        cls.out_dir = run_deid(cls.dir, "a", cls.inputs, '["retain_long_modified_dates"]')
+        cls.out_dir = run_deid(cls.dir, "a", cls.inputs, OPTIONS)
         cls.outputs = sorted(glob.glob(os.path.join(cls.out_dir, "out/*/*/*.dcm")))
 
     @classmethod
@@ -80,12 +83,14 @@ class DeidCliTest(unittest.TestCase):
         return {v for v in values if len(v) >= 3}
 
     def test_every_good_file_is_written_and_bad_ones_quarantined(self):
-        self.assertEqual(len(self.outputs), len(self.originals))
+        # The generator's one image with burned-in text no rule covers.
+        self.assertEqual(len(self.outputs), len(self.originals) - 1)
         reasons = sorted(glob.glob(os.path.join(self.out_dir, "q/*.reason.txt")))
-        self.assertEqual(len(reasons), 2)
+        self.assertEqual(len(reasons), 3)
         text = "".join(read_bytes(r).decode() for r in reasons)
         self.assertIn("premature end of stream", text)  # the truncation is named
         self.assertIn("cannot read as DICOM", text)
+        self.assertIn("no pixel rule matches Modality", text)
 
     def test_no_identifying_string_in_any_output_byte(self):
         needles = self.identifying_strings()
@@ -111,23 +116,26 @@ class DeidCliTest(unittest.TestCase):
         # Two studies per patient stay two studies (the same UID maps the same way).
         self.assertEqual(sorted(len(s) for s in studies.values()), [2, 2, 2])
         self.assertEqual(len(studies), len(by_patient))
-        # One offset per patient, applied to every study date.
+        # One offset per patient, applied to every study date; originals are
+        # found through the run's UID table (pixels differ where blanked).
+        new_uid = {}
+        for table in glob.glob(os.path.join(self.out_dir, "maps/*.uids.tsv")):
+            with open(table) as f:
+                new_uid.update(line.rstrip("\n").split("\t") for line in f)
+        originals = {new_uid.get(o.SOPInstanceUID): o for o in sum(by_patient.values(), [])}
         for ds in out:
-            shift = None
-            for original in sum(by_patient.values(), []):
-                if original.InstanceNumber == ds.InstanceNumber and str(original.Rows) == str(
-                        ds.Rows) and original.PixelData == ds.PixelData:
-                    d0 = datetime.datetime.strptime(original.StudyDate, "%Y%m%d")
-                    d1 = datetime.datetime.strptime(ds.StudyDate, "%Y%m%d")
-                    shift = (d0 - d1).days
-                    offsets.setdefault(ds.PatientID, set()).add(shift)
-            self.assertIsNotNone(shift, "pixels changed or instance lost")
+            original = originals[ds.SOPInstanceUID]
+            d0 = datetime.datetime.strptime(original.StudyDate, "%Y%m%d")
+            d1 = datetime.datetime.strptime(ds.StudyDate, "%Y%m%d")
+            offsets.setdefault(ds.PatientID, set()).add((d0 - d1).days)
+            if "BurnedInAnnotation" not in original or original.BurnedInAnnotation != "YES":
+                self.assertEqual(original.PixelData, ds.PixelData)  # untouched
         for pseudonym, shifts in offsets.items():
             self.assertEqual(len(shifts), 1, f"{pseudonym} has several offsets {shifts}")
             self.assertGreater(next(iter(shifts)), 0)
 
     def test_same_input_and_secret_give_identical_bytes(self):
-        again = run_deid(self.dir, "b", self.inputs, '["retain_long_modified_dates"]')
+        again = run_deid(self.dir, "b", self.inputs, OPTIONS)
         second = sorted(glob.glob(os.path.join(again, "out/*/*/*.dcm")))
         self.assertEqual([os.path.relpath(p, again) for p in second],
                          [os.path.relpath(p, self.out_dir) for p in self.outputs])

@@ -1,0 +1,39 @@
+// Small readers shared by the de-identifier and its verifier: an element's
+// value as text, multi-valued text split at backslashes, a tag as text.
+#pragma once
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace helix::dicom {
+
+inline std::string tag_text(const DcmTagKey& key) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "(%04X,%04X)", key.getGroup(), key.getElement());
+  return buffer;
+}
+
+inline std::vector<std::string> split_values(const std::string& value) {
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t at = value.find('\\', from);
+    parts.push_back(value.substr(from, at == std::string::npos ? std::string::npos : at - from));
+    if (at == std::string::npos) return parts;
+    from = at + 1;
+  }
+}
+
+// All values, backslash-separated; empty when the element has none or is
+// not text-like.
+inline std::string value_of(DcmElement& element) {
+  OFString text;
+  if (element.getOFStringArray(text).bad()) return {};
+  return std::string(text.c_str(), text.length());
+}
+
+}  // namespace helix::dicom
