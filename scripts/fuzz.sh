@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHELIX_FUZZ=ON -DHELIX_BUILD_TESTS=OFF -DHELIX_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target definition_fuzz json_path_fuzz intrinsic_fuzz
-for target in definition json_path intrinsic; do
+cmake --build build-fuzz -j"$(nproc)" --target definition_fuzz json_path_fuzz intrinsic_fuzz dicom_deid_fuzz
+for target in definition json_path intrinsic dicom_deid; do
   scratch="build-fuzz/corpus-$target"
   mkdir -p "$scratch"
   echo "== fuzz $target for ${seconds}s"

@@ -55,14 +55,13 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
   std::map<std::string, std::string> pseudonyms;
   for (std::size_t index = 0; index < inputs.size(); ++index) {
     const std::string& input = inputs[index];
-    // Read once: the audit's hash and the parse see the same bytes.
+    // The hash reads the file once and DCMTK again (from the page cache):
+    // DCMTK's length checks need a file (dicom_file.h).
     std::ifstream in(input, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), {});
     nlohmann::json line = {{"input_sha256", protocol::to_hex(protocol::sha256(bytes))},
                            {"options", options}};
-    auto loaded = in ? parse_instance(bytes)
-                     : Result<std::unique_ptr<DcmFileFormat>>(
-                           fail(Error::corruption("cannot open the file")));
+    auto loaded = load_instance(input);
     Result<DeidOutcome> outcome =
         loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
     std::string written, tiff_error;

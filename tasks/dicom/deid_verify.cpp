@@ -157,7 +157,9 @@ Result<VerifyReport> verify_series(
     }
   }
   report.needles = static_cast<int>(needles.size() + name_parts.size());
-  for (const auto& [path, name] : outputs) {
+  for (const auto& output : outputs) {
+    const std::string& path = output.first;
+    const std::string& name = output.second;  // a lambda below needs a plain name
     ++report.outputs;
     DcmFileFormat file;
     if (file.loadFile(path.c_str()).bad()) {

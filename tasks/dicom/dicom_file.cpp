@@ -3,10 +3,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
-#include <dcmtk/dcmdata/dcistrmb.h>
-
 #include <cstdio>
-#include <fstream>
 
 namespace helix::dicom {
 
@@ -39,23 +36,16 @@ Result<void> check_pixel_data(DcmDataset& dataset) {
 
 }  // namespace
 
-Result<std::unique_ptr<DcmFileFormat>> parse_instance(std::string_view bytes) {
+Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
+  // From a file, not from bytes in memory: DCMTK checks a value length
+  // against the bytes left in a file before allocating it, but not in a
+  // memory stream, where a 4 GB length in a 4 KB file is allocated first
+  // (found by the dicom_deid fuzzer).
   auto file = std::make_unique<DcmFileFormat>();
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
-  file->transferInit();
-  OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file->transferEnd();
+  OFCondition status =
+      file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (status.bad()) {
-    // From memory DCMTK says "Invalid stream" for any short read: name the
-    // likelier cause by whether the file starts as DICOM (PS3.10 preamble).
-    const bool dicom = bytes.size() >= 132 && bytes.substr(128, 4) == "DICM";
-    return fail(
-        Error::corruption(std::string("cannot read as DICOM: ") +
-                          (dicom && (status == EC_InvalidStream || status == EC_StreamNotifyClient)
-                               ? "premature end of stream (the file ends inside an element)"
-                               : status.text())));
+    return fail(Error::corruption(std::string("cannot read as DICOM: ") + status.text()));
   }
   DcmDataset& dataset = *file->getDataset();
   if (dataset.getOriginalXfer() == EXS_Unknown) {
@@ -66,13 +56,6 @@ Result<std::unique_ptr<DcmFileFormat>> parse_instance(std::string_view bytes) {
   auto pixels = check_pixel_data(dataset);
   if (!pixels) return fail(pixels.error());
   return file;
-}
-
-Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Error::corruption("cannot open " + path));
-  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-  return parse_instance(bytes);
 }
 
 Result<void> save_instance(DcmFileFormat& file, const std::string& path) {

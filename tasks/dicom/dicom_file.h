@@ -8,7 +8,6 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "common/error.h"
 
@@ -19,9 +18,6 @@ namespace helix::dicom {
 // Corruption naming the problem (truncated, not DICOM, unknown transfer
 // syntax, short Pixel Data): the caller quarantines the file with it.
 Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path);
-// The same from bytes already in memory (the run hashes them for the audit
-// log, so each file is read once).
-Result<std::unique_ptr<DcmFileFormat>> parse_instance(std::string_view bytes);
 
 // Writes file in its current transfer syntax (the original one unless
 // blanking decoded compressed pixels) to path via path + ".tmp"

@@ -1,28 +1,16 @@
 #include "tasks/dicom/pixel_cleaner.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
+
+#include "tasks/dicom/dicom_codecs.h"
 
 namespace helix::dicom {
 
 namespace {
-
-// DCMTK's codec registry is global; registering twice adds duplicates.
-void register_decoders() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DcmRLEDecoderRegistration::registerCodecs();
-    DJDecoderRegistration::registerCodecs();
-    DJLSDecoderRegistration::registerCodecs();
-  });
-}
 
 std::string text_of(DcmDataset& dataset, const DcmTagKey& key) {
   OFString value;
@@ -39,7 +27,9 @@ Uint16 number_of(DcmDataset& dataset, const DcmTagKey& key, Uint16 fallback) {
 Result<void> decode(DcmDataset& dataset, DcmPixelData& pixels) {
   const DcmXfer current(dataset.getCurrentXfer());
   if (!current.isEncapsulated()) return {};
-  register_decoders();
+  auto decodable = check_decodable(dataset);
+  if (!decodable) return fail(decodable.error());
+  register_pixel_decoders();
   const OFCondition status = dataset.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
   if (status.bad() || DcmXfer(dataset.getCurrentXfer()).isEncapsulated()) {
     return fail(Error::corruption(std::string("cannot decode ") + current.getXferName() +

@@ -1,12 +1,9 @@
 #include "tasks/dicom/tiff_export.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmimage/diregist.h>  // lets DicomImage open colour images
 #include <dcmtk/dcmimgle/dcmimage.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 #include <tiffio.h>
 
 #include <cmath>
@@ -15,23 +12,13 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <mutex>
 #include <vector>
+
+#include "tasks/dicom/dicom_codecs.h"
 
 namespace helix::dicom {
 
 namespace {
-
-// DCMTK's codec registry is global and its registration is not
-// thread-safe; DCMTK ignores a second registration.
-void register_decoders() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    DcmRLEDecoderRegistration::registerCodecs();
-    DJDecoderRegistration::registerCodecs();
-    DJLSDecoderRegistration::registerCodecs();
-  });
-}
 
 std::string text_of(DcmItem& item, const DcmTagKey& key) {
   OFString value;
@@ -365,7 +352,9 @@ Result<int> write_colour(DicomImage& image, TiffFile& tiff) {
 Result<int> write_tiff(DcmDataset& dataset, const std::string& path) {
   auto layout = check_attributes(dataset);
   if (!layout) return fail(layout.error());
-  register_decoders();
+  auto decodable = check_decodable(dataset);
+  if (!decodable) return fail(decodable.error());
+  register_pixel_decoders();
   // Partial access decodes frame by frame into DicomImage's own memory and
   // leaves the data set's Pixel Data as it is.
   DicomImage image(&dataset, pixel_xfer(dataset), CIF_UsePartialAccessToPixelData, 0, 0);

@@ -1,6 +1,7 @@
 // Burned-in text under the Clean Pixel Data option: blanked where a rule
 // matches (also in compressed pixels), refused where none does.
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <gtest/gtest.h>
@@ -170,6 +171,28 @@ TEST_F(DicomPixelCleaner, RefusesBurnedInTextNoRuleCovers) {
   ASSERT_FALSE(outcome);
   EXPECT_NE(outcome.error().to_string().find("clean_pixel_data option is not chosen"),
             std::string::npos);
+}
+
+// DCMTK 3.6.7's JPEG decoder would loop forever on this fragment (FF 01
+// before the frame header); it must be refused before any decode.
+TEST_F(DicomPixelCleaner, RefusesJpegThatWouldHangTheDecoder) {
+  DcmDataset ds;
+  image(ds, 1, 8, 0, 1, pattern(kRows * kColumns));
+  auto* fragments = new DcmPixelSequence(DcmTag(DCM_PixelData, EVR_OB));
+  fragments->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));  // empty offset table
+  const Uint8 jpeg[] = {0xFF, 0xD8, 0xFF, 0x01, 0xFF, 0xC3, 0x00, 0x0B, 0x08, 0x00};
+  auto* fragment = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+  fragment->putUint8Array(jpeg, sizeof jpeg);
+  fragments->insert(fragment);
+  auto* pixels = new DcmPixelData(DCM_PixelData);
+  pixels->putOriginalRepresentation(EXS_JPEGProcess14SV1, nullptr, fragments);
+  ASSERT_TRUE(ds.insert(pixels, true).good());
+  ds.updateOriginalXfer();
+  ASSERT_EQ(ds.getCurrentXfer(), EXS_JPEGProcess14SV1);
+  auto outcome = clean(ds);
+  ASSERT_FALSE(outcome);
+  EXPECT_NE(outcome.error().to_string().find("TEM marker (FF 01)"), std::string::npos)
+      << outcome.error().to_string();
 }
 
 TEST_F(DicomPixelCleaner, RefusesPixelsItCannotBlank) {
