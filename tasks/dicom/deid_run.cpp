@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "protocol/crypto.h"
 #include "tasks/dicom/dicom_file.h"
@@ -31,10 +32,27 @@ Result<void> write_private(const std::string& path, const std::string& text) {
   return {};
 }
 
-std::string uid_of(DcmDataset& dataset, const DcmTagKey& key) {
+// A UID names a folder or file of the output: only digits and dots (PS3.5
+// 9.1), so a crafted "../x" kept under Retain UIDs cannot leave the folder.
+Result<std::string> uid_of(DcmDataset& dataset, const DcmTagKey& key, const char* name) {
   OFString value;
   dataset.findAndGetOFString(key, value);
-  return value.empty() ? "unknown" : value.c_str();
+  const std::string uid = value.c_str();
+  const bool valid = !uid.empty() && uid.size() <= 64 && uid.front() != '.' &&
+                     uid.find_first_not_of("0123456789.") == std::string::npos;
+  if (!valid) return fail(Error::corruption(std::string(name) + " is not a valid UID"));
+  return uid;
+}
+
+// STUDY/SERIES/SOP.dcm of a de-identified data set.
+Result<std::string> output_name(DcmDataset& dataset) {
+  auto study = uid_of(dataset, DCM_StudyInstanceUID, "Study Instance UID (0020,000D)");
+  if (!study) return fail(study.error());
+  auto series = uid_of(dataset, DCM_SeriesInstanceUID, "Series Instance UID (0020,000E)");
+  if (!series) return fail(series.error());
+  auto sop = uid_of(dataset, DCM_SOPInstanceUID, "SOP Instance UID (0008,0018)");
+  if (!sop) return fail(sop.error());
+  return *study + "/" + *series + "/" + *sop + ".dcm";
 }
 
 }  // namespace
@@ -53,6 +71,7 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
   RunSummary summary;
   std::map<std::string, std::string> uids;
   std::map<std::string, std::string> pseudonyms;
+  std::set<std::string> created;  // STUDY/SERIES folders made by this run
   for (std::size_t index = 0; index < inputs.size(); ++index) {
     const std::string& input = inputs[index];
     // The hash reads the file once and DCMTK again (from the page cache):
@@ -66,14 +85,20 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
         loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
     std::string written, tiff_error;
     if (outcome) {
+      auto target = output_name(*(*loaded)->getDataset());
+      if (target)
+        written = *target;
+      else
+        outcome = fail(target.error());
+    }
+    if (outcome) {
       DcmDataset& dataset = *(*loaded)->getDataset();
-      const fs::path dir = fs::path(paths.output) / uid_of(dataset, DCM_StudyInstanceUID) /
-                           uid_of(dataset, DCM_SeriesInstanceUID);
-      fs::create_directories(dir, ec);
-      const fs::path out = dir / (uid_of(dataset, DCM_SOPInstanceUID) + ".dcm");
+      const std::string series = fs::path(written).parent_path().string();
+      const fs::path out = fs::path(paths.output) / written;
+      // One series per run is the usual case: create its folder once.
+      if (created.insert(series).second) fs::create_directories(out.parent_path(), ec);
       auto saved = save_instance(**loaded, out.string());
       if (!saved) return fail(saved.error());  // the disk, not the file: the task fails
-      written = fs::relative(out, paths.output).string();
       if (!paths.tiff.empty()) {
         // The TIFF is a copy for other tools: its failure is audited and
         // the de-identified DICOM stands.

@@ -58,13 +58,11 @@ struct Needles {
 
 void collect(const Policy& policy, DcmItem& item, Needles& needles, int depth) {
   if (depth > kMaxDepth) return;
-  for (unsigned long i = 0; i < item.card(); ++i) {
-    DcmElement* e = item.getElement(i);
+  for (DcmElement* e : elements_of(item)) {
     const DcmTagKey key = e->getTag();
     if (key.getElement() == 0x0000 || key == DCM_PixelData) continue;
     if (auto* sequence = dynamic_cast<DcmSequenceOfItems*>(e)) {
-      for (unsigned long k = 0; k < sequence->card(); ++k)
-        collect(policy, *sequence->getItem(k), needles, depth + 1);
+      for (DcmItem* nested : items_of(*sequence)) collect(policy, *nested, needles, depth + 1);
       continue;
     }
     const std::string vr = e->getVR() == EVR_UN ? "UN" : DcmVR(e->getVR()).getValidVRName();
@@ -98,12 +96,10 @@ void collect(const Policy& policy, DcmItem& item, Needles& needles, int depth) {
 
 void decoded_values(DcmItem& item, std::string& out, int depth) {
   if (depth > kMaxDepth) return;
-  for (unsigned long i = 0; i < item.card(); ++i) {
-    DcmElement* e = item.getElement(i);
+  for (DcmElement* e : elements_of(item)) {
     if (e->getTag() == DCM_PixelData) continue;
     if (auto* sequence = dynamic_cast<DcmSequenceOfItems*>(e)) {
-      for (unsigned long k = 0; k < sequence->card(); ++k)
-        decoded_values(*sequence->getItem(k), out, depth + 1);
+      for (DcmItem* nested : items_of(*sequence)) decoded_values(*nested, out, depth + 1);
       continue;
     }
     std::string value = value_of(*e);

@@ -65,20 +65,18 @@ class Walk {
     // Private creators of this item: (gggg,00xx) names the block gggg,xx00-xxFF.
     std::map<std::pair<std::uint16_t, std::uint8_t>, std::string> creators;
     std::set<std::pair<std::uint16_t, std::uint8_t>> used_creators;
-    const unsigned long count = item.card();
-    for (unsigned long i = 0; i < count; ++i) {
-      DcmElement* e = item.getElement(i);
+    const std::vector<DcmElement*> elements = elements_of(item);
+    for (DcmElement* e : elements) {
       const DcmTagKey key = e->getTag();
       if (key.isPrivateReservation()) {
         creators[{key.getGroup(), static_cast<std::uint8_t>(key.getElement())}] = value_of(*e);
       }
     }
-    std::vector<unsigned long> doomed;
-    for (unsigned long i = 0; i < count; ++i) {
-      DcmElement* e = item.getElement(i);
+    std::vector<DcmElement*> doomed;
+    for (DcmElement* e : elements) {
       const DcmTagKey key = e->getTag();
       if (key.getElement() == 0x0000) {  // group lengths: recomputed on write
-        doomed.push_back(i);
+        doomed.push_back(e);
         continue;
       }
       if (key.getGroup() & 1) {
@@ -92,7 +90,7 @@ class Walk {
         if (safe) {
           used_creators.insert({key.getGroup(), block});
         } else {
-          doomed.push_back(i);
+          doomed.push_back(e);
           note(key, Treatment::kRemove);
         }
         continue;
@@ -102,18 +100,17 @@ class Walk {
                                                 e->getVR() == EVR_UN ? "UN" : vr);
       auto done = rewrite(*e, vr, treatment, depth);
       if (!done) return fail(done.error());
-      if (!*done) doomed.push_back(i);
+      if (!*done) doomed.push_back(e);
     }
-    for (unsigned long i = 0; i < count; ++i) {
-      const DcmTagKey key = item.getElement(i)->getTag();
+    for (DcmElement* e : elements) {
+      const DcmTagKey key = e->getTag();
       if (key.isPrivateReservation() &&
           !used_creators.count({key.getGroup(), static_cast<std::uint8_t>(key.getElement())})) {
-        doomed.push_back(i);
+        doomed.push_back(e);
         note(key, Treatment::kRemove);
       }
     }
-    std::sort(doomed.begin(), doomed.end());
-    for (auto it = doomed.rbegin(); it != doomed.rend(); ++it) delete item.remove(*it);
+    for (DcmElement* e : doomed) delete item.remove(e);
     return {};
   }
 
@@ -157,8 +154,8 @@ class Walk {
       case Treatment::kDescend: {
         auto* sequence = dynamic_cast<DcmSequenceOfItems*>(&e);
         if (sequence == nullptr) return true;
-        for (unsigned long i = 0; i < sequence->card(); ++i) {
-          auto nested = item(*sequence->getItem(i), depth + 1);
+        for (DcmItem* entry : items_of(*sequence)) {
+          auto nested = item(*entry, depth + 1);
           if (!nested) return fail(nested.error());
         }
         return true;
@@ -214,17 +211,15 @@ const DcmTagKey kIdentityKeys[] = {DCM_PatientID,       DCM_RETIRED_OtherPatient
 
 void collect_tokens(DcmItem& item, std::set<std::string>& tokens, int depth) {
   if (depth > kMaxDepth) return;
-  for (unsigned long i = 0; i < item.card(); ++i) {
-    DcmElement* e = item.getElement(i);
-    if (e->getVR() == EVR_PN) add_tokens(value_of(*e), tokens);
-    if (auto* sequence = dynamic_cast<DcmSequenceOfItems*>(e)) {
-      for (unsigned long k = 0; k < sequence->card(); ++k)
-        collect_tokens(*sequence->getItem(k), tokens, depth + 1);
+  for (DcmElement* e : elements_of(item)) {
+    const DcmTagKey key = e->getTag();
+    if (e->getVR() == EVR_PN || std::find(std::begin(kIdentityKeys), std::end(kIdentityKeys),
+                                          key) != std::end(kIdentityKeys)) {
+      add_tokens(value_of(*e), tokens);
     }
-  }
-  for (const auto& key : kIdentityKeys) {
-    OFString text;
-    if (item.findAndGetOFStringArray(key, text).good()) add_tokens(text.c_str(), tokens);
+    if (auto* sequence = dynamic_cast<DcmSequenceOfItems*>(e)) {
+      for (DcmItem* nested : items_of(*sequence)) collect_tokens(*nested, tokens, depth + 1);
+    }
   }
 }
 

@@ -28,6 +28,27 @@ inline std::vector<std::string> split_values(const std::string& value) {
   }
 }
 
+// The elements of an item in order, by walking DCMTK's list once:
+// DcmItem::getElement(i) walks the list from its start on every call.
+inline std::vector<DcmElement*> elements_of(DcmItem& item) {
+  std::vector<DcmElement*> elements;
+  elements.reserve(item.card());
+  for (DcmObject* at = item.nextInContainer(nullptr); at != nullptr; at = item.nextInContainer(at))
+    elements.push_back(static_cast<DcmElement*>(at));
+  return elements;
+}
+
+// The items of a sequence, the same way (a private sequence can hold
+// 20,000 items).
+inline std::vector<DcmItem*> items_of(DcmSequenceOfItems& sequence) {
+  std::vector<DcmItem*> items;
+  items.reserve(sequence.card());
+  for (DcmObject* at = sequence.nextInContainer(nullptr); at != nullptr;
+       at = sequence.nextInContainer(at))
+    items.push_back(static_cast<DcmItem*>(at));
+  return items;
+}
+
 // All values, backslash-separated; empty when the element has none or is
 // not text-like.
 inline std::string value_of(DcmElement& element) {

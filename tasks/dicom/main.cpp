@@ -17,6 +17,7 @@
 #include "tasks/dicom/deid_summary.h"
 #include "tasks/dicom/deid_verify.h"
 #include "tasks/dicom/folder_store.h"
+#include "tasks/dicom/pacs_cli.h"
 #include "tasks/dicom/series_scan.h"
 
 namespace {
@@ -192,7 +193,15 @@ int main(int argc, char** argv) {
   CLI::App* summary = app.add_subcommand("summary", "count a pipeline run's audit logs");
   std::string summary_work;
   summary->add_option("--work", summary_work, "the run's work folder")->required();
-  CLI11_PARSE(app, argc, argv);
+
+  PacsCommands pacs(app);  // pacs-find, pacs-get, pacs-store (pacs_cli.h)
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code != 0 && PacsCommands::named(argc, argv) ? 2 : code;
+  }
+  if (auto code = pacs.run()) return *code;
 
   if (summary->parsed()) {
     auto counted = summarize_run(summary_work);
