@@ -5,11 +5,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "protocol/crypto.h"
 #include "tasks/dicom/dicom_file.h"
@@ -55,12 +60,103 @@ Result<std::string> output_name(DcmDataset& dataset) {
   return *study + "/" + *series + "/" + *sop + ".dcm";
 }
 
+// What one input became; results are gathered in input order so the
+// audit log and tables do not depend on which worker finished first.
+struct FileResult {
+  nlohmann::json line;
+  bool deidentified = false;
+  std::map<std::string, std::string> new_uids;
+  std::string patient_id, pseudonym;
+};
+
+// Folders made by this run, shared by the workers (one series per run is
+// the usual case: its folder is created once).
+class Folders {
+ public:
+  void make(const fs::path& dir) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!made_.insert(dir.string()).second) return;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> made_;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  std::string bytes(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return bytes;
+}
+
+Result<FileResult> process_file(const Deidentifier& deid, const std::string& input,
+                                std::size_t index, const std::vector<std::string>& options,
+                                const RunPaths& paths, Folders& folders) {
+  FileResult result;
+  // The hash reads the file once and DCMTK again (from the page cache):
+  // DCMTK's length checks need a file (dicom_file.h).
+  result.line = {{"input_sha256", protocol::to_hex(protocol::sha256(read_bytes(input)))},
+                 {"options", options}};
+  auto loaded = load_instance(input);
+  Result<DeidOutcome> outcome =
+      loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
+  std::string written, tiff_error;
+  if (outcome) {
+    auto target = output_name(*(*loaded)->getDataset());
+    if (target)
+      written = *target;
+    else
+      outcome = fail(target.error());
+  }
+  if (outcome) {
+    DcmDataset& dataset = *(*loaded)->getDataset();
+    const fs::path out = fs::path(paths.output) / written;
+    folders.make(out.parent_path());
+    auto saved = save_instance(**loaded, out.string());
+    if (!saved) return fail(saved.error());  // the disk, not the file: the task fails
+    if (!paths.tiff.empty()) {
+      // The TIFF is a copy for other tools: its failure is audited and
+      // the de-identified DICOM stands.
+      const fs::path tiff = fs::path(paths.tiff) / fs::path(written).replace_extension(".tif");
+      folders.make(tiff.parent_path());
+      auto pages = write_tiff(dataset, tiff.string());
+      if (!pages) tiff_error = pages.error().to_string();
+    }
+  }
+  if (!outcome) {
+    // The reason names the problem, never a value from the file.
+    const std::string name = paths.run_name + "-" + std::to_string(index);
+    std::ofstream(fs::path(paths.quarantine) / (name + ".reason.txt"))
+        << input << "\n"
+        << outcome.error().to_string() << "\n";
+    result.line["status"] = "quarantined";
+    result.line["reason"] = outcome.error().to_string();
+    return result;
+  }
+  result.deidentified = true;
+  result.line["status"] = "deidentified";
+  result.line["output"] = written;
+  result.line["changes"] = outcome->changes;
+  result.line["invalid_dates"] = outcome->invalid_dates;
+  if (!outcome->pixel_rule.empty()) result.line["pixel_rule"] = outcome->pixel_rule;
+  if (!tiff_error.empty()) result.line["tiff_error"] = tiff_error;
+  result.new_uids = std::move(outcome->new_uids);
+  result.patient_id = outcome->patient_id;
+  result.pseudonym = outcome->patient_pseudonym;
+  return result;
+}
+
 }  // namespace
 
 Result<RunSummary> run_deidentification(const Deidentifier& deid,
                                         const std::vector<std::string>& inputs,
                                         const std::vector<std::string>& options,
-                                        const RunPaths& paths) {
+                                        const RunPaths& paths, int threads) {
   std::error_code ec;
   for (const auto& dir : {paths.output, paths.quarantine, paths.maps}) {
     fs::create_directories(dir, ec);
@@ -68,67 +164,40 @@ Result<RunSummary> run_deidentification(const Deidentifier& deid,
   }
   std::ofstream audit(paths.audit, std::ios::app);
   if (!audit) return fail(Error::unavailable("cannot open the audit log " + paths.audit));
+
+  // Files are independent: workers take the next index until none is left.
+  std::vector<std::optional<Result<FileResult>>> results(inputs.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  Folders folders;
+  auto work = [&] {
+    for (std::size_t i = next++; i < inputs.size() && !failed; i = next++) {
+      results[i] = process_file(deid, inputs[i], i, options, paths, folders);
+      if (!*results[i]) failed = true;
+    }
+  };
+  const int workers =
+      std::max(1, std::min(threads, static_cast<int>(std::min<std::size_t>(inputs.size(), 256))));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& thread : pool) thread.join();
+
   RunSummary summary;
   std::map<std::string, std::string> uids;
   std::map<std::string, std::string> pseudonyms;
-  std::set<std::string> created;  // STUDY/SERIES folders made by this run
-  for (std::size_t index = 0; index < inputs.size(); ++index) {
-    const std::string& input = inputs[index];
-    // The hash reads the file once and DCMTK again (from the page cache):
-    // DCMTK's length checks need a file (dicom_file.h).
-    std::ifstream in(input, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    nlohmann::json line = {{"input_sha256", protocol::to_hex(protocol::sha256(bytes))},
-                           {"options", options}};
-    auto loaded = load_instance(input);
-    Result<DeidOutcome> outcome =
-        loaded ? deid.apply(*(*loaded)->getDataset()) : Result<DeidOutcome>(fail(loaded.error()));
-    std::string written, tiff_error;
-    if (outcome) {
-      auto target = output_name(*(*loaded)->getDataset());
-      if (target)
-        written = *target;
-      else
-        outcome = fail(target.error());
-    }
-    if (outcome) {
-      DcmDataset& dataset = *(*loaded)->getDataset();
-      const std::string series = fs::path(written).parent_path().string();
-      const fs::path out = fs::path(paths.output) / written;
-      // One series per run is the usual case: create its folder once.
-      if (created.insert(series).second) fs::create_directories(out.parent_path(), ec);
-      auto saved = save_instance(**loaded, out.string());
-      if (!saved) return fail(saved.error());  // the disk, not the file: the task fails
-      if (!paths.tiff.empty()) {
-        // The TIFF is a copy for other tools: its failure is audited and
-        // the de-identified DICOM stands.
-        const fs::path tiff = fs::path(paths.tiff) / fs::path(written).replace_extension(".tif");
-        fs::create_directories(tiff.parent_path(), ec);
-        auto pages = write_tiff(dataset, tiff.string());
-        if (!pages) tiff_error = pages.error().to_string();
-      }
-    }
-    if (!outcome) {
-      // The reason names the problem, never a value from the file.
-      const std::string name = paths.run_name + "-" + std::to_string(index);
-      std::ofstream(fs::path(paths.quarantine) / (name + ".reason.txt"))
-          << input << "\n"
-          << outcome.error().to_string() << "\n";
-      line["status"] = "quarantined";
-      line["reason"] = outcome.error().to_string();
-      ++summary.quarantined;
-    } else {
-      line["status"] = "deidentified";
-      line["output"] = written;
-      line["changes"] = outcome->changes;
-      line["invalid_dates"] = outcome->invalid_dates;
-      if (!outcome->pixel_rule.empty()) line["pixel_rule"] = outcome->pixel_rule;
-      if (!tiff_error.empty()) line["tiff_error"] = tiff_error;
-      uids.insert(outcome->new_uids.begin(), outcome->new_uids.end());
-      pseudonyms[outcome->patient_id] = outcome->patient_pseudonym;
+  for (auto& result : results) {
+    if (!result) continue;  // not reached after a failure
+    if (!*result) return fail(result->error());
+    FileResult& file = **result;
+    if (file.deidentified) {
+      uids.insert(file.new_uids.begin(), file.new_uids.end());
+      pseudonyms[file.patient_id] = file.pseudonym;
       ++summary.deidentified;
+    } else {
+      ++summary.quarantined;
     }
-    audit << line.dump() << "\n";
+    audit << file.line.dump() << "\n";
   }
   std::string uid_table;
   for (const auto& [from, to] : uids) uid_table += from + "\t" + to + "\n";

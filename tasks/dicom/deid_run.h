@@ -29,9 +29,11 @@ struct RunSummary {
   int quarantined = 0;
 };
 
+// threads: files de-identified at once (each file is independent; the
+// audit log and tables come out in input order whatever the number).
 Result<RunSummary> run_deidentification(const Deidentifier& deid,
                                         const std::vector<std::string>& inputs,
                                         const std::vector<std::string>& options,
-                                        const RunPaths& paths);
+                                        const RunPaths& paths, int threads = 1);
 
 }  // namespace helix::dicom

@@ -6,6 +6,9 @@
 #include <dcmtk/oflog/oflog.h>
 #include <CLI/CLI.hpp>
 
+#include <sched.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -81,8 +84,15 @@ struct Setup {
   }
 };
 
+// The CPUs this process may run on (a helix job's cpuset), at least 1.
+int usable_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+  return std::max(1, CPU_COUNT(&set));
+}
+
 int run_command(Setup& setup, const std::string& list_file, const std::string& pseudonym_file,
-                const std::string& pixel_rules_file, const RunPaths& paths) {
+                const std::string& pixel_rules_file, const RunPaths& paths, int threads) {
   if (auto problem = setup.load()) return refuse(*problem);
   DeidKeys keys;
   keys.secret = setup.secret;
@@ -105,7 +115,8 @@ int run_command(Setup& setup, const std::string& list_file, const std::string& p
   }
   Policy policy(setup.profile, setup.chosen);
   Deidentifier deid(setup.profile, policy, keys, {}, std::move(pixel_rules));
-  auto summary = run_deidentification(deid, read_lines(list_file), setup.option_list, paths);
+  auto summary =
+      run_deidentification(deid, read_lines(list_file), setup.option_list, paths, threads);
   if (!summary) {
     std::cerr << "helix-deid: " << summary.error().to_string() << "\n";
     return 1;
@@ -169,6 +180,9 @@ int main(int argc, char** argv) {
   run->add_option("--name", paths.run_name, "names this run's tables")->required();
   run->add_option("--pseudonyms", pseudonym_file, "CSV of original Patient ID,pseudonym");
   run->add_option("--tiff", paths.tiff, "folder for TIFF copies of the de-identified pixels");
+  int threads = usable_cpus();
+  run->add_option("--threads", threads, "files de-identified at once (default: usable CPUs)")
+      ->check(CLI::Range(1, 256));
   run->add_option("--pixel-rules", pixel_rules_file,
                   "JSON rules of burned-in text regions (used with clean_pixel_data)");
 
@@ -211,7 +225,7 @@ int main(int argc, char** argv) {
   }
 
   if (run->parsed()) {
-    return run_command(run_setup, list_file, pseudonym_file, pixel_rules_file, paths);
+    return run_command(run_setup, list_file, pseudonym_file, pixel_rules_file, paths, threads);
   }
   if (verify->parsed()) return verify_command(verify_setup, originals, outputs_dir, report_file);
   if (scan->parsed()) {

@@ -25,7 +25,7 @@ def read_bytes(path):
         return f.read()
 
 
-def run_deid(workdir, name, files, options):
+def run_deid(workdir, name, files, options, *extra):
     listing = os.path.join(workdir, f"{name}.list")
     with open(listing, "w") as f:
         f.write("\n".join(files) + "\n")
@@ -38,7 +38,7 @@ def run_deid(workdir, name, files, options):
                     "--pixel-rules", rules,
                     "--options", options, "--list", listing, "--out", out + "/out",
                     "--quarantine", out + "/q", "--audit", out + "/audit.jsonl",
-                    "--maps", out + "/maps", "--name", "s0"],
+                    "--maps", out + "/maps", "--name", "s0", *extra],
                    check=True, capture_output=True, text=True)
     return out
 
@@ -60,7 +60,7 @@ class DeidCliTest(unittest.TestCase):
         with open(cls.foreign, "w") as f:
             f.write("not DICOM at all\n")
         cls.inputs = cls.originals + [cls.bad, cls.foreign]
-        cls.out_dir = run_deid(cls.dir, "a", cls.inputs, OPTIONS)
+        cls.out_dir = run_deid(cls.dir, "a", cls.inputs, OPTIONS, "--threads", "3")
         cls.outputs = sorted(glob.glob(os.path.join(cls.out_dir, "out/*/*/*.dcm")))
 
     @classmethod
@@ -135,12 +135,30 @@ class DeidCliTest(unittest.TestCase):
             self.assertGreater(next(iter(shifts)), 0)
 
     def test_same_input_and_secret_give_identical_bytes(self):
-        again = run_deid(self.dir, "b", self.inputs, OPTIONS)
+        # Also whatever the number of workers: the first run used 3.
+        again = run_deid(self.dir, "b", self.inputs, OPTIONS, "--threads", "1")
         second = sorted(glob.glob(os.path.join(again, "out/*/*/*.dcm")))
         self.assertEqual([os.path.relpath(p, again) for p in second],
                          [os.path.relpath(p, self.out_dir) for p in self.outputs])
         for a, b in zip(self.outputs, second):
             self.assertEqual(read_bytes(a), read_bytes(b))
+        for name in ("audit.jsonl", "maps/s0.uids.tsv", "maps/s0.pseudonyms.tsv"):
+            self.assertEqual(read_bytes(os.path.join(self.out_dir, name)),
+                             read_bytes(os.path.join(again, name)), name)
+
+    def test_a_kept_crafted_uid_cannot_write_outside_the_output_folder(self):
+        ds = pydicom.dcmread(self.originals[1])
+        ds.SOPInstanceUID = "../../../escaped"
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        os.makedirs(os.path.join(self.dir, "crafted"))
+        crafted = os.path.join(self.dir, "crafted", "crafted.dcm")
+        ds.save_as(crafted, write_like_original=False)
+        shutil.copy(os.path.join(self.src, "pixel-rules.json"), os.path.dirname(crafted))
+        out = run_deid(self.dir, "c", [crafted], '["retain_uids"]')
+        self.assertEqual(glob.glob(os.path.join(self.dir, "**", "escaped*"), recursive=True), [])
+        reasons = glob.glob(os.path.join(out, "q/*.reason.txt"))
+        self.assertEqual(len(reasons), 1)
+        self.assertIn("SOP Instance UID (0008,0018) is not a valid UID", read_bytes(reasons[0]).decode())
 
     def test_tables_are_owner_only_and_originals_untouched(self):
         for table in glob.glob(os.path.join(self.out_dir, "maps/*.tsv")):
