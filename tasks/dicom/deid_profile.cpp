@@ -3,8 +3,28 @@
 #include <cctype>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace helix::dicom {
+
+namespace {
+
+// Up to four hex digits, nothing else.
+std::optional<std::uint16_t> hex16(std::string_view text) {
+  if (text.empty() || text.size() > 4) return std::nullopt;
+  std::uint16_t value = 0;
+  for (char c : text) {
+    const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                      : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                      : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                  : -1;
+    if (digit < 0) return std::nullopt;
+    value = static_cast<std::uint16_t>((value << 4) | digit);
+  }
+  return value;
+}
+
+}  // namespace
 
 namespace {
 
@@ -48,20 +68,9 @@ Result<Profile> Profile::parse(std::string_view json_text) {
       return fail(Error::invalid(path, "group and element must be 4 hex digits"));
     }
     ProfileRow parsed;
-    std::uint16_t parts[2] = {0, 0};
-    const std::string* texts[2] = {&group, &element};
-    for (int i = 0; i < 2; ++i) {
-      std::uint16_t value = 0;
-      for (char c : *texts[i]) {
-        const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                          : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-                          : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                                      : -1;
-        if (digit < 0) return fail(Error::invalid(path, "group and element must be hex"));
-        value = static_cast<std::uint16_t>((value << 4) | digit);
-      }
-      parts[i] = value;
-    }
+    const auto high = hex16(group), low = hex16(element);
+    if (!high || !low) return fail(Error::invalid(path, "group and element must be hex"));
+    const std::uint16_t parts[2] = {*high, *low};
     parsed.tag = make_tag(parts[0], parts[1]);
     parsed.keyword = row.value("keyword", "");
     parsed.vr = row.value("vr", "");
@@ -75,6 +84,24 @@ Result<Profile> Profile::parse(std::string_view json_text) {
       }
     }
     profile.rows_[parsed.tag] = std::move(parsed);
+  }
+  // PS3.15 Table E.3.10-1 (the extract's sample): what Retain Safe Private
+  // may keep, as (creator, group, low element byte).
+  index = 0;
+  for (const auto& row :
+       doc.value("safe_private_attributes_sample_2020", nlohmann::json::array())) {
+    const std::string path =
+        "$.safe_private_attributes_sample_2020[" + std::to_string(index++) + "]";
+    const std::string tag = row.is_object() ? row.value("element", "") : "";
+    const std::string creator = row.is_object() ? row.value("private_creator", "") : "";
+    // "(7053,xx00)": the block byte is the creator's, so only "00" counts.
+    const auto group = tag.size() == 11 ? hex16(tag.substr(1, 4)) : std::nullopt;
+    const auto low =
+        tag.size() == 11 && tag.substr(6, 2) == "xx" ? hex16(tag.substr(8, 2)) : std::nullopt;
+    if (!group || !low || creator.empty() || !(*group & 1)) {
+      return fail(Error::invalid(path, "must name a private (gggg,xxee) element and its creator"));
+    }
+    profile.safe_private_.push_back({creator, *group, static_cast<std::uint8_t>(*low)});
   }
   return profile;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/error.h"
 
@@ -31,6 +32,13 @@ struct ProfileRow {
   std::map<std::string, std::string> option_actions;  // option key -> action
 };
 
+// A private element PS3.15 lists as safe to keep (Retain Safe Private).
+struct SafePrivateRow {
+  std::string creator;
+  std::uint16_t group = 0;
+  std::uint8_t element = 0;  // the low byte: (7053,xx00) -> 0x00
+};
+
 class Profile {
  public:
   // Parses the JSON text of the profile extract; "attributes" rows with
@@ -49,11 +57,13 @@ class Profile {
   // The CID 7050 code and meaning of an option ("113107", "Retain
   // Longitudinal ..."); empty strings when unknown.
   std::pair<std::string, std::string> option_code(const std::string& key) const;
+  const std::vector<SafePrivateRow>& safe_private() const { return safe_private_; }
 
  private:
   std::map<Tag, ProfileRow> rows_;
   std::set<std::string> option_keys_;
   std::map<std::string, std::pair<std::string, std::string>> option_codes_;
+  std::vector<SafePrivateRow> safe_private_;
 };
 
 }  // namespace helix::dicom

@@ -56,19 +56,38 @@ struct Needles {
   }
 };
 
-void collect(const Policy& policy, DcmItem& item, Needles& needles, int depth) {
+void collect(const Policy& policy, const std::set<SafePrivate>& safe, DcmItem& item,
+             Needles& needles, int depth) {
   if (depth > kMaxDepth) return;
+  // Private creators of this item, for the safe list: (gggg,00xx) names
+  // the block gggg,xx00-xxFF.
+  std::map<std::pair<std::uint16_t, std::uint8_t>, std::string> creators;
+  const bool keep_safe = policy.options().count("retain_safe_private") > 0;
+  for (DcmElement* e : elements_of(item)) {
+    const DcmTagKey key = e->getTag();
+    if (key.isPrivateReservation())
+      creators[{key.getGroup(), static_cast<std::uint8_t>(key.getElement())}] = value_of(*e);
+  }
   for (DcmElement* e : elements_of(item)) {
     const DcmTagKey key = e->getTag();
     if (key.getElement() == 0x0000 || key == DCM_PixelData) continue;
     if (auto* sequence = dynamic_cast<DcmSequenceOfItems*>(e)) {
-      for (DcmItem* nested : items_of(*sequence)) collect(policy, *nested, needles, depth + 1);
+      for (DcmItem* nested : items_of(*sequence))
+        collect(policy, safe, *nested, needles, depth + 1);
       continue;
     }
     const std::string vr = e->getVR() == EVR_UN ? "UN" : DcmVR(e->getVR()).getValidVRName();
     const bool is_private = key.getGroup() & 1;
-    const bool kept = !is_private && policy.treat(make_tag(key.getGroup(), key.getElement()), vr) ==
-                                         Treatment::kKeep;
+    bool kept = false;
+    if (is_private) {  // kept only when Retain Safe Private lists it
+      const auto creator =
+          creators.find({key.getGroup(), static_cast<std::uint8_t>(key.getElement() >> 8)});
+      kept = keep_safe && key.getElement() > 0x00FF && creator != creators.end() &&
+             safe.count({creator->second, key.getGroup(),
+                         static_cast<std::uint8_t>(key.getElement() & 0xFF)});
+    } else {
+      kept = policy.treat(make_tag(key.getGroup(), key.getElement()), vr) == Treatment::kKeep;
+    }
     std::string value = value_of(*e);
     if (value.empty() && (e->getVR() == EVR_OB || e->getVR() == EVR_UN)) value = bytes_of(*e);
     if (kept || key.isPrivateReservation()) {  // creators name vendors, not people
@@ -116,7 +135,8 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 Result<VerifyReport> verify_series(
-    const Policy& policy, const std::string& secret, const std::vector<std::string>& originals,
+    const Policy& policy, const std::set<SafePrivate>& safe, const std::string& secret,
+    const std::vector<std::string>& originals,
     const std::vector<std::pair<std::string, std::string>>& outputs) {
   VerifyReport report;
   // value -> (tag, input index); name parts are kept apart (decoded values only)
@@ -126,7 +146,7 @@ Result<VerifyReport> verify_series(
     if (file.loadFile(originals[index].c_str()).bad()) continue;
     ++report.originals;
     Needles found;
-    collect(policy, *file.getDataset(), found, 0);
+    collect(policy, safe, *file.getDataset(), found, 0);
     // What the shifted dates of this patient are expected to be.
     std::set<std::string> shifted;
     if (policy.modified_dates()) {

@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "tasks/dicom/deid_policy.h"
+#include "tasks/dicom/deidentifier.h"
 
 namespace helix::dicom {
 
@@ -29,7 +30,10 @@ struct VerifyReport {
 // report of its own (it cannot be shown clean). The secret gives each
 // patient's date offset under Modified Dates: a shifted date can equal
 // another original date of the same patient by chance and is no leak.
-Result<VerifyReport> verify_series(const Policy& policy, const std::string& secret,
+// Private elements in safe are kept under Retain Safe Private, as the
+// de-identifier keeps them.
+Result<VerifyReport> verify_series(const Policy& policy, const std::set<SafePrivate>& safe,
+                                   const std::string& secret,
                                    const std::vector<std::string>& originals,
                                    const std::vector<std::pair<std::string, std::string>>& outputs);
 

@@ -84,6 +84,13 @@ struct Setup {
   }
 };
 
+// What Retain Safe Private may keep: the profile's safe private list.
+std::set<SafePrivate> safe_private(const Profile& profile) {
+  std::set<SafePrivate> safe;
+  for (const auto& row : profile.safe_private()) safe.insert({row.creator, row.group, row.element});
+  return safe;
+}
+
 // The CPUs this process may run on (a helix job's cpuset), at least 1.
 int usable_cpus() {
   cpu_set_t set;
@@ -114,7 +121,8 @@ int run_command(Setup& setup, const std::string& list_file, const std::string& p
     pixel_rules = std::move(*parsed);
   }
   Policy policy(setup.profile, setup.chosen);
-  Deidentifier deid(setup.profile, policy, keys, {}, std::move(pixel_rules));
+  Deidentifier deid(setup.profile, policy, keys, safe_private(setup.profile),
+                    std::move(pixel_rules));
   auto summary =
       run_deidentification(deid, read_lines(list_file), setup.option_list, paths, threads);
   if (!summary) {
@@ -142,7 +150,8 @@ int verify_command(Setup& setup, const std::string& list_file, const std::string
   }
   std::sort(outputs.begin(), outputs.end());
   Policy policy(setup.profile, setup.chosen);
-  auto report = verify_series(policy, setup.secret, read_lines(list_file), outputs);
+  auto report = verify_series(policy, safe_private(setup.profile), setup.secret,
+                              read_lines(list_file), outputs);
   if (!report) return refuse(report.error().to_string());
   const nlohmann::json summary = {{"originals", report->originals},
                                   {"outputs", report->outputs},

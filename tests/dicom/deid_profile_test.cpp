@@ -52,5 +52,26 @@ TEST(DicomProfile, RejectsBadDocuments) {
       Profile::parse(R"({"attributes":[{"group":"0008","element":"0020","match":"exact"}]})"));
 }
 
+// The safe private list Retain Safe Private keeps, from the extract.
+TEST(DicomProfile, ReadsTheSafePrivateList) {
+  const std::string text = read_shared_profile();
+  if (text.empty()) GTEST_SKIP() << "profile extract not present";
+  auto profile = Profile::parse(text);
+  ASSERT_TRUE(profile) << profile.error().to_string();
+  EXPECT_EQ(profile->safe_private().size(), 130u);
+  bool philips_suv = false;
+  for (const auto& row : profile->safe_private()) {
+    EXPECT_EQ(row.group & 1, 1) << row.creator;
+    philips_suv |=
+        row.creator == "Philips PET Private Group" && row.group == 0x7053 && row.element == 0x00;
+  }
+  EXPECT_TRUE(philips_suv);
+  auto bad = Profile::parse(R"json({"attributes": [], "safe_private_attributes_sample_2020":
+      [{"element": "(0008,xx00)", "private_creator": "X"}]})json");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().to_string().find("safe_private_attributes_sample_2020[0]"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace helix::dicom

@@ -160,6 +160,32 @@ class DeidCliTest(unittest.TestCase):
         self.assertEqual(len(reasons), 1)
         self.assertIn("SOP Instance UID (0008,0018) is not a valid UID", read_bytes(reasons[0]).decode())
 
+    def test_retain_safe_private_keeps_listed_elements_and_verify_agrees(self):
+        ds = pydicom.dcmread(self.originals[1])
+        ds.add_new(0x70530010, "LO", "Philips PET Private Group")
+        ds.add_new(0x70531000, "DS", "1.2345678")  # SUV factor: on the safe list
+        ds.add_new(0x70531077, "LO", "not listed 0123456")
+        os.makedirs(os.path.join(self.dir, "safe"))
+        path = os.path.join(self.dir, "safe", "safe.dcm")
+        ds.save_as(path, write_like_original=False)
+        shutil.copy(os.path.join(self.src, "pixel-rules.json"), os.path.dirname(path))
+        for options, kept in (('["retain_safe_private"]', True), ("[]", False)):
+            name = "safe-" + str(kept)
+            out = run_deid(self.dir, name, [path], options)
+            [written] = glob.glob(os.path.join(out, "out/*/*/*.dcm"))
+            result = pydicom.dcmread(written)
+            self.assertEqual(0x70531000 in result, kept)
+            self.assertNotIn(0x70531077, result)
+            if kept:
+                self.assertEqual(str(result[0x70531000].value), "1.2345678")
+                self.assertEqual(result[0x70530010].value, "Philips PET Private Group")
+            verify = subprocess.run(
+                [os.path.join(BIN, "helix-deid"), "verify", "--secret-file",
+                 os.path.join(self.dir, "secret"), "--options", options, "--list",
+                 os.path.join(self.dir, f"{name}.list"), "--dir", os.path.join(out, "out")],
+                capture_output=True, text=True)
+            self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
     def test_tables_are_owner_only_and_originals_untouched(self):
         for table in glob.glob(os.path.join(self.out_dir, "maps/*.tsv")):
             self.assertEqual(os.stat(table).st_mode & 0o777, 0o600)
