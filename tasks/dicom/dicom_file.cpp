@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <cstdio>
+#include <string_view>
 
 namespace helix::dicom {
 
@@ -34,6 +35,16 @@ Result<void> check_pixel_data(DcmDataset& dataset) {
   return {};
 }
 
+// "DICM" after the 128-byte preamble.
+bool has_dicom_preamble(const std::string& path) {
+  char head[132] = {};
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  const bool whole = std::fread(head, 1, sizeof head, file) == sizeof head;
+  std::fclose(file);
+  return whole && std::string_view(head + 128, 4) == "DICM";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
@@ -45,9 +56,24 @@ Result<std::unique_ptr<DcmFileFormat>> load_instance(const std::string& path) {
   OFCondition status =
       file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
   if (status.bad()) {
-    return fail(Error::corruption(std::string("cannot read as DICOM: ") + status.text()));
+    // DCMTK says "Invalid stream" for a file that ends inside a sequence:
+    // name the likelier cause when the file starts as DICOM (PS3.10).
+    const bool short_read = status == EC_InvalidStream || status == EC_StreamNotifyClient;
+    return fail(Error::corruption(
+        std::string("cannot read as DICOM: ") +
+        (short_read && has_dicom_preamble(path)
+             ? "premature end of stream (the file ends inside an element or sequence)"
+             : status.text())));
   }
   DcmDataset& dataset = *file->getDataset();
+  // DCMTK reads past a Transfer Syntax UID it does not know by guessing the
+  // encoding; a guess is not good enough to rewrite a file by.
+  OFString declared;
+  file->getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, declared);
+  if (!declared.empty() && DcmXfer(declared.c_str()).getXfer() == EXS_Unknown) {
+    return fail(Error::corruption("unknown transfer syntax " + std::string(declared.c_str()) +
+                                  " in Transfer Syntax UID (0002,0010)"));
+  }
   if (dataset.getOriginalXfer() == EXS_Unknown) {
     return fail(Error::corruption("unknown transfer syntax"));
   }

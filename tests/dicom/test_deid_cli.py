@@ -176,6 +176,11 @@ class DeidCliTest(unittest.TestCase):
             result = pydicom.dcmread(written)
             self.assertEqual(0x70531000 in result, kept)
             self.assertNotIn(0x70531077, result)
+            if not kept:  # no date option: every date and datetime is gone
+                for keyword in ("StudyDate", "SeriesDate", "ContentDate", "PatientBirthDate",
+                                "AcquisitionDateTime"):
+                    self.assertIn(str(result.get(keyword, "")), ("", "None"), keyword)
+                self.assertEqual(result.LongitudinalTemporalInformationModified, "REMOVED")
             if kept:
                 self.assertEqual(str(result[0x70531000].value), "1.2345678")
                 self.assertEqual(result[0x70530010].value, "Philips PET Private Group")

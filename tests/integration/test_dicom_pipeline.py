@@ -164,6 +164,9 @@ class DicomPipelineTest(unittest.TestCase):
             self.assertEqual(ds.PatientIdentityRemoved, "YES")
             self.assertFalse([e for e in ds.iterall() if e.tag.is_private], "private left")
         sh("dcmftest", *self.outputs)
+        # dcmdump reads each to its end (+E: errors are fatal) and says nothing on stderr.
+        dump = subprocess.run(["dcmdump", "+E", *self.outputs], capture_output=True, text=True)
+        self.assertEqual((dump.returncode, dump.stderr), (0, ""))
 
     def test_uids_consistent_and_references_resolve(self):
         sops = {ds.SOPInstanceUID for ds in self.out_ds.values()}
