@@ -96,6 +96,15 @@ helix() {
     --out "$1/out" --quarantine "$1/q" --audit "$1/audit.jsonl" --maps "$1/maps" \
     --name bench > "$1.summary"
 }
+# The same on every CPU of the machine (helix-deid's --threads default is
+# the CPUs it may use): what a node gives a de-identification job, and
+# what the pipeline's Map over series does across processes.
+helixall() {
+  "$deid" run --secret-file "$tmp/secret" --pixel-rules "$files/pixel-rules.json" \
+    --options '["retain_long_modified_dates", "clean_pixel_data"]' --list "$tmp/list" \
+    --out "$1/out" --quarantine "$1/q" --audit "$1/audit.jsonl" --maps "$1/maps" \
+    --name bench > "$1.summary"
+}
 
 # gdcmanon --dumb over the folder (gdcmanon writes one output per input into
 # the -o folder), told what a quick de-identification script would say:
@@ -122,11 +131,11 @@ fastest() { sort -g | head -1; }
 
 cat "$tmp"/in/*.dcm > /dev/null
 declare -A runs=()
-for tool in copy helix gdcm; do timed "$tool" > /dev/null; done  # warm-up
+for tool in copy helix helixall gdcm; do timed "$tool" > /dev/null; done  # warm-up
 for ((r = 0; r < reps; r++)); do
-  for tool in copy helix gdcm; do runs[$tool]+="$(timed "$tool") "; done
+  for tool in copy helix helixall gdcm; do runs[$tool]+="$(timed "$tool") "; done
 done
-for tool in copy helix gdcm; do
+for tool in copy helix helixall gdcm; do
   declare "s_$tool=$(echo "${runs[$tool]}" | tr ' ' '\n' | grep . | fastest)"
 done
 helix_written=$(find "$tmp/out.helix/out" -name '*.dcm' | wc -l)
@@ -179,7 +188,8 @@ burned() { awk -v d="$1" '$1 == d {print $6}' "$tmp/leaks"; }
 
 # --- report ---------------------------------------------------------------
 awk -v n="$count" -v b="$bytes" -v reps="$reps" -v cpu="$cpu" \
-    -v copy="$s_copy" -v helix="$s_helix" -v gdcm="$s_gdcm" \
+    -v copy="$s_copy" -v helix="$s_helix" -v gdcm="$s_gdcm" -v helixall="$s_helixall" \
+    -v cpus="$(nproc)" \
     -v up="$(orthanc upload_s)" -v inst="$(orthanc instance_s)" -v study="$(orthanc study_s)" \
     -v studies="$(orthanc studies)" -v ofail="$(orthanc anonymize_failed)" \
     -v upfail="$(orthanc upload_failed)" -v hw="$helix_written" -v hq="$helix_quarantined" \
@@ -199,6 +209,8 @@ awk -v n="$count" -v b="$bytes" -v reps="$reps" -v cpu="$cpu" \
   printf "helix_deid_seconds %.4f s\n", helix
   printf "helix_deid_files_per_s %.1f files/s\n", n / helix
   printf "helix_deid_mb_per_s %.2f MB/s\n", mb / helix
+  printf "# helix_deid_all_cpus: the same run unpinned, on all %d CPUs (--threads default)\n", cpus
+  printf "helix_deid_all_cpus_files_per_s %.1f files/s\n", n / helixall
   printf "helix_deid_written %d files\n", hw
   printf "helix_deid_quarantined %d files\n", hq
   printf "gdcmanon_dumb_seconds %.4f s\n", gdcm
@@ -214,6 +226,7 @@ awk -v n="$count" -v b="$bytes" -v reps="$reps" -v cpu="$cpu" \
   printf "helix_vs_gdcmanon_ratio %.3f x\n", gdcm / helix
   printf "helix_vs_orthanc_ratio %.3f x\n", study / helix
   printf "helix_vs_copy_ratio %.3f x\n", copy / helix
+  printf "helix_all_cpus_vs_gdcmanon_ratio %.3f x\n", gdcm / helixall
   printf "# leaks: output files holding an identifying value of manifest.json (bench/dicom_leak_check.py); the copy is the control\n"
   printf "plain_copy_leaking_files %d files\n", lc
   printf "helix_leaking_files %d files\n", lh
