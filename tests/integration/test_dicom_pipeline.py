@@ -98,7 +98,8 @@ class DicomPipelineTest(unittest.TestCase):
                        env=cls.env, check=True, capture_output=True)
         cls.input = {"source": {"folder": cls.src}, "destination": {"folder": cls.dest},
                      "options": OPTIONS, "secret_file": cls.secret, "pixel_rules": cls.rules,
-                     "work": cls.work, "helix_deid": os.path.join(BIN, "helix-deid")}
+                     "work": cls.work, "helix_deid": os.path.join(BIN, "helix-deid"),
+                     "tiff": os.path.join(cls.dir, "tiff")}
         cls.result = subprocess.run(
             [os.path.join(BIN, "helix"), "run",
              os.path.join(REPO, "pipelines/dicom-deidentify.asl.json"), "--input",
@@ -239,6 +240,12 @@ class DicomPipelineTest(unittest.TestCase):
                 self.assertTrue((a[mask] == 0).all(), f"{name}: text left in the region")
                 self.assertTrue((a[~mask] == b[~mask]).all(), f"{name}: pixels changed outside")
         self.assertGreaterEqual(checked, 3)
+
+    def test_tiff_copies_of_every_delivered_instance(self):
+        tiffs = sorted(os.path.relpath(p, os.path.join(self.dir, "tiff"))[:-4]
+                       for p in glob.glob(os.path.join(self.dir, "tiff/*/*/*.tif")))
+        # Delivered with their series: none of the rejected series.
+        self.assertEqual(tiffs, sorted(os.path.relpath(p, self.dest)[:-4] for p in self.outputs))
 
     def test_history_holds_no_identifying_value(self):
         conn = UnixHTTPConnection(self.d.socket)
