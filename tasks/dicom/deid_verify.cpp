@@ -135,10 +135,13 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 Result<VerifyReport> verify_series(
-    const Policy& policy, const std::set<SafePrivate>& safe, const std::string& secret,
+    const Policy& policy, const std::set<SafePrivate>& safe,
+    const std::vector<std::string>& written_texts, const std::string& secret,
     const std::vector<std::string>& originals,
     const std::vector<std::pair<std::string, std::string>>& outputs) {
   VerifyReport report;
+  std::vector<std::string> written;
+  for (const auto& text : written_texts) written.push_back(lowered(text));
   // value -> (tag, input index); name parts are kept apart (decoded values only)
   std::map<std::string, std::pair<std::string, int>> needles, name_parts;
   for (std::size_t index = 0; index < originals.size(); ++index) {
@@ -159,8 +162,12 @@ Result<VerifyReport> verify_series(
     }
     auto keep = [&](const std::string& value) {
       // A value the profile keeps elsewhere in the same file is not identity.
-      // Nor is the text of one of its dates after the shift.
+      // Nor is the text of one of its dates after the shift, nor what the
+      // de-identifier itself writes.
       return found.kept.find(value) == std::string::npos &&
+             std::none_of(
+                 written.begin(), written.end(),
+                 [&](const std::string& text) { return text.find(value) != std::string::npos; }) &&
              std::none_of(shifted.begin(), shifted.end(), [&](const std::string& date) {
                return date.find(value) != std::string::npos;
              });

@@ -31,8 +31,10 @@ struct VerifyReport {
 // patient's date offset under Modified Dates: a shifted date can equal
 // another original date of the same patient by chance and is no leak.
 // Private elements in safe are kept under Retain Safe Private, as the
-// de-identifier keeps them.
+// de-identifier keeps them. An original value inside one of written_texts
+// (Deidentifier::written_texts: "Basic", "ANONYMIZED") is not a leak.
 Result<VerifyReport> verify_series(const Policy& policy, const std::set<SafePrivate>& safe,
+                                   const std::vector<std::string>& written_texts,
                                    const std::string& secret,
                                    const std::vector<std::string>& originals,
                                    const std::vector<std::pair<std::string, std::string>>& outputs);

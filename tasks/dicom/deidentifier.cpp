@@ -16,6 +16,9 @@ namespace helix::dicom {
 
 namespace {
 
+// What every output says about how it was made (0012,0063).
+constexpr const char* kMethod = "helix PS3.15 E.1 Basic Profile";
+
 // Far beyond any real IOD; a deeper file is hostile or broken.
 constexpr int kMaxDepth = 64;
 
@@ -233,6 +236,18 @@ Deidentifier::Deidentifier(const Profile& profile, const Policy& policy, DeidKey
       safe_private_(std::move(safe_private)),
       pixel_rules_(std::move(pixel_rules)) {}
 
+std::vector<std::string> Deidentifier::written_texts() const {
+  std::vector<std::string> texts = {kMethod,      "Basic Application Confidentiality Profile",
+                                    "YES",        "MODIFIED",
+                                    "UNMODIFIED", "REMOVED"};
+  for (const char* vr : {"DA", "TM", "DT", "AS", "IS", "LO"}) texts.push_back(dummy_for(vr));
+  for (const auto& option : profile_.option_keys()) {
+    const auto code = profile_.option_code(option);
+    if (!code.second.empty()) texts.push_back(code.second);
+  }
+  return texts;
+}
+
 Result<DeidOutcome> Deidentifier::apply(DcmDataset& dataset) const {
   OFString sop_uid;
   if (dataset.findAndGetOFString(DCM_SOPInstanceUID, sop_uid).bad() || sop_uid.empty()) {
@@ -280,7 +295,7 @@ Result<DeidOutcome> Deidentifier::apply(DcmDataset& dataset) const {
 
   // PS3.15 E.1.1: say what was done, in the data set itself.
   dataset.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
-  dataset.putAndInsertString(DCM_DeidentificationMethod, "helix PS3.15 E.1 Basic Profile");
+  dataset.putAndInsertString(DCM_DeidentificationMethod, kMethod);
   dataset.putAndInsertString(DCM_LongitudinalTemporalInformationModified,
                              policy_.full_dates()       ? "UNMODIFIED"
                              : policy_.modified_dates() ? "MODIFIED"

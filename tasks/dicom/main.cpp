@@ -150,8 +150,10 @@ int verify_command(Setup& setup, const std::string& list_file, const std::string
   }
   std::sort(outputs.begin(), outputs.end());
   Policy policy(setup.profile, setup.chosen);
-  auto report = verify_series(policy, safe_private(setup.profile), setup.secret,
-                              read_lines(list_file), outputs);
+  // The texts the de-identifier writes, from one set up as run sets it up.
+  const Deidentifier deid(setup.profile, policy, DeidKeys{setup.secret, {}});
+  auto report = verify_series(policy, safe_private(setup.profile), deid.written_texts(),
+                              setup.secret, read_lines(list_file), outputs);
   if (!report) return refuse(report.error().to_string());
   const nlohmann::json summary = {{"originals", report->originals},
                                   {"outputs", report->outputs},

@@ -6,6 +6,7 @@ input and secret give byte-identical output, mapping tables owner-only."""
 
 import datetime
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -190,6 +191,41 @@ class DeidCliTest(unittest.TestCase):
                  os.path.join(self.dir, f"{name}.list"), "--dir", os.path.join(out, "out")],
                 capture_output=True, text=True)
             self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
+    def verify(self, name, listing, directory, options=OPTIONS):
+        return subprocess.run(
+            [os.path.join(BIN, "helix-deid"), "verify", "--secret-file",
+             os.path.join(self.dir, "secret"), "--options", options, "--list", listing,
+             "--dir", directory], capture_output=True, text=True)
+
+    def test_verify_passes_clean_output_and_names_a_leak(self):
+        listing = os.path.join(self.dir, "a.list")
+        clean = self.verify("a", listing, os.path.join(self.out_dir, "out"))
+        self.assertEqual(clean.returncode, 0, clean.stdout + clean.stderr)
+        self.assertEqual(json.loads(clean.stdout)["leaks"], [])
+        # An original among the outputs: every identifying value is found.
+        leaky = os.path.join(self.dir, "leaky")
+        shutil.copytree(os.path.join(self.out_dir, "out"), leaky)
+        shutil.copy(self.originals[0], os.path.join(leaky, "original.dcm"))
+        found = self.verify("a", listing, leaky)
+        self.assertEqual(found.returncode, 3)
+        leaks = json.loads(found.stdout)["leaks"]
+        self.assertIn("(0010,0020) of input 0 in output original.dcm", leaks)
+        self.assertIn("(0020,000D) of input 0 in output original.dcm", leaks)
+        for needle in self.identifying_strings():  # tags and inputs named, never values
+            self.assertNotIn(needle, found.stdout + found.stderr)
+
+    def test_verify_does_not_count_what_the_deidentifier_writes(self):
+        ds = pydicom.dcmread(self.originals[1])
+        ds.ProtocolName = "Basic Application"  # removed; also in a code meaning
+        os.makedirs(os.path.join(self.dir, "written"))
+        path = os.path.join(self.dir, "written", "written.dcm")
+        ds.save_as(path, write_like_original=False)
+        shutil.copy(os.path.join(self.src, "pixel-rules.json"), os.path.dirname(path))
+        out = run_deid(self.dir, "written", [path], OPTIONS)
+        result = self.verify("written", os.path.join(self.dir, "written.list"),
+                             os.path.join(out, "out"))
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
     def test_tables_are_owner_only_and_originals_untouched(self):
         for table in glob.glob(os.path.join(self.out_dir, "maps/*.tsv")):
