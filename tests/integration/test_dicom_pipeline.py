@@ -71,6 +71,11 @@ class DicomPipelineTest(unittest.TestCase):
         with open(cls.secret, "w") as f:
             f.write("pipeline-test-secret-0123456789\n")
         cls.rules = os.path.join(gen, "pixel-rules.json")
+        # The study's own subject code for one patient; the others get the
+        # secret's pseudonym.
+        cls.pseudonyms = os.path.join(cls.dir, "pseudonyms.csv")
+        with open(cls.pseudonyms, "w") as f:
+            f.write("PID0001,TRIAL-SUBJ-001\n")
         cls.dest = os.path.join(cls.dir, "dest")
         cls.work = os.path.join(cls.dir, "work")
 
@@ -99,7 +104,7 @@ class DicomPipelineTest(unittest.TestCase):
         cls.input = {"source": {"folder": cls.src}, "destination": {"folder": cls.dest},
                      "options": OPTIONS, "secret_file": cls.secret, "pixel_rules": cls.rules,
                      "work": cls.work, "helix_deid": os.path.join(BIN, "helix-deid"),
-                     "tiff": os.path.join(cls.dir, "tiff")}
+                     "tiff": os.path.join(cls.dir, "tiff"), "pseudonyms": cls.pseudonyms}
         cls.result = subprocess.run(
             [os.path.join(BIN, "helix"), "run",
              os.path.join(REPO, "pipelines/dicom-deidentify.asl.json"), "--input",
@@ -184,6 +189,17 @@ class DicomPipelineTest(unittest.TestCase):
                     self.new_uid.get(o["sop_uid"]) for o in self.manifest.values()})
         for study, uids in frames.items():
             self.assertEqual(len(uids), 1, f"study {study} has several frames of reference")
+
+    def test_a_listed_patient_gets_the_listed_pseudonym(self):
+        ids = {}
+        for name, path in self.delivered.items():
+            if path:
+                ids.setdefault(self.manifest[name]["patient_id"], set()).add(
+                    str(self.out_ds[path].PatientID))
+        self.assertEqual(ids["PID0001"], {"TRIAL-SUBJ-001"})
+        others = set().union(*(v for k, v in ids.items() if k != "PID0001"))
+        self.assertEqual(len(others), len(ids) - 1)  # one pseudonym each
+        self.assertTrue(all(o.startswith("ANON") for o in others))
 
     def test_one_date_offset_per_patient(self):
         offsets = {}
