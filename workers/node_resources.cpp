@@ -3,6 +3,7 @@
 #include <hwloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -122,6 +123,18 @@ std::vector<NumaNode> numa_layout_from_xml(const std::string& xml) {
     for (int i = hwloc_bitmap_first(numa->cpuset); i >= 0; i = hwloc_bitmap_next(numa->cpuset, i))
       n.pus.push_back(i);
     out.push_back(std::move(n));
+  }
+  int gpu = 0;
+  for (hwloc_obj_t pci = hwloc_get_next_pcidev(topo, nullptr); pci;
+       pci = hwloc_get_next_pcidev(topo, pci)) {
+    if (!is_gpu_pci_device(pci->attr->pcidev.class_id, pci->attr->pcidev.vendor_id)) continue;
+    const int index = gpu++;
+    hwloc_obj_t parent = hwloc_get_non_io_ancestor_obj(topo, pci);
+    const int first = parent && parent->nodeset ? hwloc_bitmap_first(parent->nodeset) : -1;
+    auto local = std::find_if(out.begin(), out.end(),
+                              [&](const NumaNode& n) { return n.os_index == first; });
+    if (local == out.end()) local = out.begin();  // no NUMA locality known
+    if (local != out.end()) local->gpus.push_back(index);
   }
   return out;
 }

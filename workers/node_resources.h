@@ -40,11 +40,15 @@ Result<NodeResources> node_resources_from_xml(const std::string& xml, std::strin
 Result<NodeResources> node_resources_from_description(const std::string& description,
                                                       std::string hostname);
 
-// One NUMA node of a topology: its OS index, memory and PUs (OS indexes).
+// One NUMA node of a topology: its OS index, memory, PUs (OS indexes) and
+// the GPUs local to it: GPU g is the g-th PCI device is_gpu_pci_device
+// counts (hwloc's order, as NodeResources::gpus counts them), local to the
+// first NUMA node of its nearest non-I/O ancestor (its PCI root's socket).
 struct NumaNode {
   int os_index = 0;
   int64_t memory_mib = 0;
   std::vector<int> pus;
+  std::vector<int> gpus;
 };
 
 // The NUMA nodes of an exported topology, in OS index order; one node

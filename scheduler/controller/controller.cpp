@@ -28,8 +28,8 @@ constexpr size_t kMaxCommandsPerIteration = 2000;
 // The packer's view of a node: its NUMA nodes with the PUs jobs may use
 // (capacity.pus, in the topology's NUMA nodes) and its offered memory split
 // over them in proportion to what the topology says (so --node-memory-mib
-// and VMs whose NUMA figures miss hot-plugged memory still add up). GPUs
-// sit on the first NUMA node: their affinity is not read yet.
+// and VMs whose NUMA figures miss hot-plugged memory still add up), and its
+// GPUs on the NUMA nodes they are local to.
 scheduler::NumaLedger packer_for(const scheduler::NodeCapacity& cap,
                                  const std::vector<workers::NumaNode>& layout) {
   std::vector<int> pus = cap.pus;
@@ -55,7 +55,14 @@ scheduler::NumaLedger packer_for(const scheduler::NodeCapacity& cap,
   int64_t assigned = 0;
   for (const auto& s : specs) assigned += s.memory_mib;
   specs.front().memory_mib += cap.memory_mib - assigned;  // rounding, or no topology
-  for (int g = 0; g < cap.gpus; ++g) specs.front().gpus.push_back(g);
+  // GPUs on the NUMA node their PCI root is attached to; any the topology
+  // does not place (an offered count above what it lists) on the first.
+  std::set<int> local_gpus;
+  for (size_t k = 0; k < layout.size() && k < specs.size(); ++k)
+    for (int g : layout[k].gpus)
+      if (g < cap.gpus && local_gpus.insert(g).second) specs[k].gpus.push_back(g);
+  for (int g = 0; g < cap.gpus; ++g)
+    if (!local_gpus.count(g)) specs.front().gpus.push_back(g);
   return scheduler::NumaLedger(cap.name, std::move(specs));
 }
 
@@ -153,7 +160,7 @@ Result<Controller::Json> Controller::nodes_view(const Identity& caller) {
       }
       Json numa = Json::array();
       auto layout = node.numa;
-      if (layout.empty()) layout.push_back({0, cap.memory_mib, cap.pus});
+      if (layout.empty()) layout.push_back({0, cap.memory_mib, cap.pus, {}});
       for (const auto& n : layout) {
         Json pus = Json::array();
         for (int pu : n.pus) {
@@ -162,7 +169,12 @@ Result<Controller::Json> Controller::nodes_view(const Identity& caller) {
           if (auto it = holder_of.find(pu); it != holder_of.end()) p["job"] = it->second;
           pus.push_back(p);
         }
-        numa.push_back({{"numaNode", n.os_index}, {"memoryMib", n.memory_mib}, {"pus", pus}});
+        // The GPUs the scheduler places on this NUMA node (their locality).
+        Json gpus = Json::array();
+        for (const auto& spec : node.packer.numa_nodes())
+          if (spec.id == n.os_index) gpus = spec.gpus;
+        numa.push_back(
+            {{"numaNode", n.os_index}, {"memoryMib", n.memory_mib}, {"pus", pus}, {"gpus", gpus}});
       }
       nodes.push_back({{"name", cap.name},
                        {"state", node.down ? "DOWN" : "UP"},

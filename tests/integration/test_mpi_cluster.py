@@ -109,5 +109,27 @@ class BadAgentTest(unittest.TestCase):
         self.assertIn("pack:2 [nonsense]", str(e.exception))
 
 
+class GpuLocalityTest(unittest.TestCase):
+    """A node emulated from an hwloc export with one GPU on each of its two
+    NUMA nodes (tests/data/topologies/gpu_node.xml): each 1-GPU job runs
+    on the NUMA node its GPU hangs from, so two of them land on different
+    NUMA nodes, and `helix nodes` shows where each GPU is."""
+
+    def test_gpu_jobs_run_next_to_their_gpu(self):
+        xml = os.path.join(os.path.dirname(__file__), "../data/topologies/gpu_node.xml")
+        d = MpiCluster([("g1", os.path.abspath(xml))])
+        self.addCleanup(d.close)
+        [node] = d.request("GET", "/helix/v1/nodes")["nodes"]
+        self.assertEqual([n["gpus"] for n in node["numaNodes"]], [[0], [1]])
+        ids = [d.submit(["sh", "-c", "sleep 2"], containerOverrides={
+            "command": ["sh", "-c", "sleep 2"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"},
+                                     {"type": "MEMORY", "value": "64"},
+                                     {"type": "GPU", "value": "1"}]}) for _ in range(2)]
+        jobs = [d.wait(i) for i in ids]
+        self.assertEqual([j["status"] for j in jobs], ["SUCCEEDED"] * 2)
+        self.assertEqual(sorted(j["helix"]["numaNodes"] for j in jobs), [[0], [1]])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -6,6 +6,9 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace helix::workers {
 namespace {
 
@@ -66,6 +69,24 @@ TEST(NodeResourcesFromXml, CountsComputeGpusButNotTheBmcGraphics) {
   EXPECT_EQ(node->vcpus, 4);
   EXPECT_EQ(node->memory_mib, 2 * 8192);
   EXPECT_EQ(node->gpus, 3);  // 2 x H100 + MI250; not the ASPEED
+}
+
+// GPU g of numa_layout_from_xml is the g-th counted GPU, on the NUMA node
+// its PCI root hangs from.
+TEST(NumaLayoutFromXml, PutsEachGpuOnItsLocalNumaNode) {
+  std::ifstream in(std::string(HELIX_SOURCE_DIR) + "/tests/data/topologies/gpu_node.xml");
+  std::stringstream xml;
+  xml << in.rdbuf();
+  auto layout = numa_layout_from_xml(xml.str());
+  ASSERT_EQ(layout.size(), 2u);
+  EXPECT_EQ(layout[0].gpus, (std::vector<int>{0}));
+  EXPECT_EQ(layout[1].gpus, (std::vector<int>{1}));
+  // Bridges under the machine (no socket nearer): every GPU on the first
+  // NUMA node, numbered as node_resources_from_xml counts them.
+  auto flat = numa_layout_from_xml(kGpuNodeXml);
+  ASSERT_EQ(flat.size(), 2u);
+  EXPECT_EQ(flat[0].gpus, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(flat[1].gpus.empty());
 }
 
 TEST(NodeResourcesFromXml, RefusesWhatIsNotATopology) {
