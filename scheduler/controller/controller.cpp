@@ -642,6 +642,12 @@ void Controller::schedule(TimePoint now) {
     }
     std::string never;
     bool could_fit = false;
+    // Best fit across nodes: of the nodes it fits now, the one left with the
+    // fewest free vCPUs, then the least free memory, then the first listed
+    // (so a small job does not take the node a large one needs; AWS Batch's
+    // BEST_FIT allocation strategy).
+    std::optional<std::pair<size_t, std::string>> best;
+    std::pair<int64_t, int64_t> best_left;
     for (const auto& [i, ce] : candidates) {
       auto why = nodes_[i].ledger.never_fits(job.resources);
       if (why) {
@@ -650,11 +656,21 @@ void Controller::schedule(TimePoint now) {
       }
       could_fit = true;
       if (nodes_[i].ledger.fits_now(job.resources) && respects_reservation(job, i)) {
-        nodes_[i].take(job.id, job.resources);
-        free_vcpus -= job.resources.vcpus;
-        placements.push_back({job.id, ce, i, {}});
-        return true;
+        const auto& ledger = nodes_[i].ledger;
+        const std::pair<int64_t, int64_t> left = {
+            ledger.free_vcpus() - job.resources.vcpus,
+            ledger.total().memory_mib - ledger.used().memory_mib - job.resources.memory_mib};
+        if (!best || left < best_left) {
+          best = {i, ce};
+          best_left = left;
+        }
       }
+    }
+    if (best) {
+      nodes_[best->first].take(job.id, job.resources);
+      free_vcpus -= job.resources.vcpus;
+      placements.push_back({job.id, best->second, best->first, {}});
+      return true;
     }
     if (could_fit && !reservation) reserve_for(job, candidates);
     if (could_fit && explained < kExplained) {

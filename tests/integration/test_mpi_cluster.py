@@ -109,6 +109,30 @@ class BadAgentTest(unittest.TestCase):
         self.assertIn("pack:2 [nonsense]", str(e.exception))
 
 
+class BestFitTest(unittest.TestCase):
+    """Nodes are chosen best fit: a 1-vCPU job goes to the small node even
+    though the big one is listed first, so a 4-vCPU job submitted right
+    after still finds the big node whole and both run at once (first fit
+    would make the large job wait for the small one)."""
+
+    def test_a_small_job_leaves_the_big_node_to_a_big_job(self):
+        d = MpiCluster([("big", "pack:1 [numa(memory=2GiB)] core:4 pu:1"),
+                        ("small", "pack:1 [numa(memory=2GiB)] core:2 pu:1")])
+        self.addCleanup(d.close)
+
+        def job(vcpus):
+            return d.submit(["sh", "-c", "sleep 3"], containerOverrides={
+                "command": ["sh", "-c", "sleep 3"],
+                "resourceRequirements": [{"type": "VCPU", "value": str(vcpus)},
+                                         {"type": "MEMORY", "value": "64"}]})
+
+        small = d.wait_status(job(1), ["RUNNING"], timeout=30)
+        large = d.wait_status(job(4), ["RUNNING"], timeout=30)
+        self.assertEqual(small["helix"]["node"], "small")
+        self.assertEqual(large["helix"]["node"], "big")
+        self.assertEqual(d.describe(small["jobId"])["status"], "RUNNING")  # both at once
+
+
 class GpuLocalityTest(unittest.TestCase):
     """A node emulated from an hwloc export with one GPU on each of its two
     NUMA nodes (tests/data/topologies/gpu_node.xml): each 1-GPU job runs
