@@ -642,10 +642,8 @@ void Controller::schedule(TimePoint now) {
     }
     std::string never;
     bool could_fit = false;
-    // Best fit across nodes: of the nodes it fits now, the one left with the
-    // fewest free vCPUs, then the least free memory, then the first listed
-    // (so a small job does not take the node a large one needs; AWS Batch's
-    // BEST_FIT allocation strategy).
+    // Best fit across nodes (NodeLedger::left_after), the first listed of
+    // equals.
     std::optional<std::pair<size_t, std::string>> best;
     std::pair<int64_t, int64_t> best_left;
     for (const auto& [i, ce] : candidates) {
@@ -656,10 +654,7 @@ void Controller::schedule(TimePoint now) {
       }
       could_fit = true;
       if (nodes_[i].ledger.fits_now(job.resources) && respects_reservation(job, i)) {
-        const auto& ledger = nodes_[i].ledger;
-        const std::pair<int64_t, int64_t> left = {
-            ledger.free_vcpus() - job.resources.vcpus,
-            ledger.total().memory_mib - ledger.used().memory_mib - job.resources.memory_mib};
+        const auto left = nodes_[i].ledger.left_after(job.resources);
         if (!best || left < best_left) {
           best = {i, ce};
           best_left = left;

@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "queues/resources.h"
@@ -50,6 +51,13 @@ class NodeLedger {
   bool holds(const std::string& holder) const { return held_.count(holder) != 0; }
   std::vector<std::string> holders() const;
   int64_t free_vcpus() const { return total_.vcpus - used_.vcpus; }
+  // What would be left free after `request`: vCPUs, then MiB. Best fit
+  // across nodes takes the node whose pair is least (a small job does not
+  // take the node a large one needs: AWS Batch's BEST_FIT).
+  std::pair<int64_t, int64_t> left_after(const queues::ResourceRequest& request) const {
+    return {free_vcpus() - request.vcpus,
+            total_.memory_mib - used_.memory_mib - request.memory_mib};
+  }
   // The PUs `holder` holds (empty if none).
   std::vector<int> pus_of(const std::string& holder) const;
   const queues::ResourceRequest& used() const { return used_; }
