@@ -54,6 +54,7 @@ json attempt_to_store(const Attempt& a) {
             {"node", a.node},
             {"cpus", a.cpus},
             {"numaNodes", a.numa_nodes},
+            {"gpus", a.gpus},
             {"nodes", a.nodes},
             {"nodeCpus", a.node_cpus},
             {"ce", a.compute_environment},
@@ -79,6 +80,7 @@ Attempt attempt_from_store(const json& j) {
   a.node = j.value("node", "");
   a.cpus = j.value("cpus", std::vector<int>{});
   a.numa_nodes = j.value("numaNodes", std::vector<int>{});
+  a.gpus = j.value("gpus", std::vector<int>{});
   a.nodes = j.value("nodes", std::vector<std::string>{});
   a.node_cpus = j.value("nodeCpus", std::vector<std::vector<int>>{});
   a.compute_environment = j.value("ce", "");
@@ -333,6 +335,7 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
     helix["node"] = job.current->node;
     helix["cpus"] = job.current->cpus;
     helix["numaNodes"] = job.current->numa_nodes;
+    helix["gpus"] = job.current->gpus;
     if (!job.current->nodes.empty()) helix["nodes"] = job.current->nodes;
     helix["logPath"] = job.current->log_path;
     helix["attempt"] = job.current->number;
@@ -340,6 +343,7 @@ json job_to_detail(const Job& job, const ArnFormat& arns) {
     helix["node"] = job.attempts.back().node;
     helix["cpus"] = job.attempts.back().cpus;
     helix["numaNodes"] = job.attempts.back().numa_nodes;
+    helix["gpus"] = job.attempts.back().gpus;
     if (!job.attempts.back().nodes.empty()) helix["nodes"] = job.attempts.back().nodes;
     helix["logPath"] = job.attempts.back().log_path;
   }

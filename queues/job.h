@@ -45,6 +45,7 @@ struct Attempt {
   std::string node;
   std::vector<int> cpus;        // the PUs (OS indexes) the attempt is bound to; empty: unbound
   std::vector<int> numa_nodes;  // the NUMA nodes its memory is bound to
+  std::vector<int> gpus;        // the node's GPUs (PCI order) it was given
   // Multi-node jobs: the node and PUs of each node index (node index i on
   // nodes[i]); `node` and `cpus` are the main node's.
   std::vector<std::string> nodes;

@@ -282,7 +282,7 @@ std::vector<const Job*> JobBook::active() const {
 void JobBook::place(const std::string& job_id, const std::string& node, const std::string& ce,
                     const std::string& log_dir, TimePoint now, std::vector<int> cpus,
                     std::vector<int> numa_nodes, std::vector<std::string> gang_nodes,
-                    std::vector<std::vector<int>> gang_cpus) {
+                    std::vector<std::vector<int>> gang_cpus, std::vector<int> gpus) {
   Job* job = find_mut(job_id);
   if (!job || job->status != JobStatus::kRunnable) return;
   job->launches++;
@@ -292,6 +292,7 @@ void JobBook::place(const std::string& job_id, const std::string& node, const st
   a.node = node;
   a.cpus = std::move(cpus);
   a.numa_nodes = std::move(numa_nodes);
+  a.gpus = std::move(gpus);
   a.nodes = std::move(gang_nodes);
   a.node_cpus = std::move(gang_cpus);
   a.compute_environment = ce;

@@ -112,7 +112,7 @@ class JobBook {
   void place(const std::string& job_id, const std::string& node, const std::string& ce,
              const std::string& log_dir, TimePoint now, std::vector<int> cpus = {},
              std::vector<int> numa_nodes = {}, std::vector<std::string> gang_nodes = {},
-             std::vector<std::vector<int>> gang_cpus = {});
+             std::vector<std::vector<int>> gang_cpus = {}, std::vector<int> gpus = {});
   // A RUNNABLE job's blocked reason (MISCONFIGURATION:..., CAPACITY:...).
   // `time_limit`: its queue's jobStateTimeLimitAction for this reason; the
   // job is cancelled once blocked for this reason that long (the clock

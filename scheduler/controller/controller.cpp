@@ -70,10 +70,11 @@ scheduler::NumaLedger packer_for(const scheduler::NodeCapacity& cap,
 
 scheduler::NumaPlacement Controller::Node::take(const std::string& holder,
                                                 const queues::ResourceRequest& r,
-                                                const std::vector<int>& pus) {
+                                                const std::vector<int>& pus,
+                                                const std::vector<int>& gpus) {
   scheduler::NumaRequest want{r.vcpus, r.memory_mib, r.gpus};
   std::optional<scheduler::NumaPlacement> p;
-  if (!pus.empty()) p = packer.place_on(pus, want);
+  if (!pus.empty()) p = packer.place_on(pus, want, gpus);
   if (!p) p = packer.place(want);
   if (!p) p = scheduler::NumaPlacement{};  // cannot happen when ledger.fits_now(r)
   packer.reserve(holder, *p);
@@ -268,7 +269,7 @@ Result<void> Controller::load() {
                       k < a.node_cpus.size() ? a.node_cpus[k] : std::vector<int>{});
       for (size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].spec.capacity.name == job.current->node) {
-          nodes_[i].take(job.id, job.resources, job.current->cpus);
+          nodes_[i].take(job.id, job.resources, job.current->cpus, job.current->gpus);
           node_of_task_[job.current->task_id] = i;
         }
     }
@@ -718,7 +719,7 @@ void Controller::schedule(TimePoint now) {
     book_.place(p.job_id, nodes_[p.node].spec.capacity.name, p.ce, log_dir(), now,
                 nodes_[p.node].ledger.pus_of(p.job_id),
                 where ? where->numa_nodes : std::vector<int>{}, std::move(gang_nodes),
-                std::move(gang_cpus));
+                std::move(gang_cpus), where ? where->gpus : std::vector<int>{});
     node_of_task_[book_.find(p.job_id)->current->task_id] = p.node;
   }
 }
@@ -756,6 +757,15 @@ void Controller::launch(const std::string& job_id) {
   env.emplace_back("AWS_BATCH_JOB_ATTEMPT", std::to_string(attempt.number));
   env.emplace_back("AWS_BATCH_JQ_NAME", job->queue);
   env.emplace_back("AWS_BATCH_CE_NAME", attempt.compute_environment);
+  if (!attempt.gpus.empty()) {
+    // The GPUs it was given, as AWS Batch tells a GPU job; numbered in PCI
+    // bus order, as hwloc lists them, so CUDA is told to count that way.
+    std::string ids;
+    for (int g : attempt.gpus) ids += (ids.empty() ? "" : ",") + std::to_string(g);
+    env.emplace_back("NVIDIA_VISIBLE_DEVICES", ids);
+    env.emplace_back("CUDA_VISIBLE_DEVICES", ids);
+    env.emplace_back("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+  }
   if (job->array_index) {
     env.emplace_back("AWS_BATCH_JOB_ARRAY_INDEX", std::to_string(*job->array_index));
     if (auto parent = book_.facts(job->parent_id); parent && parent->array_size)

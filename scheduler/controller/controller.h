@@ -190,10 +190,12 @@ class Controller {
     // per NUMA node); `ledger` keeps the node's totals and its reasons.
     scheduler::NumaLedger packer;
 
-    // Reserves `r` for `holder` in both: the packer picks the PUs (or the
-    // attempt's own `pus` after a restart). Precondition: ledger.fits_now(r).
+    // Reserves `r` for `holder` in both: the packer picks the PUs and GPUs
+    // (or the attempt's own `pus` and `gpus` after a restart).
+    // Precondition: ledger.fits_now(r).
     scheduler::NumaPlacement take(const std::string& holder, const queues::ResourceRequest& r,
-                                  const std::vector<int>& pus = {});
+                                  const std::vector<int>& pus = {},
+                                  const std::vector<int>& gpus = {});
     void give_back(const std::string& holder);
   };
 

@@ -81,8 +81,8 @@ std::optional<NumaPlacement> NumaLedger::place(const NumaRequest& r) const {
   return complete(std::move(pus), r, best_first, best_len);
 }
 
-std::optional<NumaPlacement> NumaLedger::place_on(const std::vector<int>& pus,
-                                                  const NumaRequest& r) const {
+std::optional<NumaPlacement> NumaLedger::place_on(const std::vector<int>& pus, const NumaRequest& r,
+                                                  const std::vector<int>& gpus) const {
   size_t first = numa_.size(), last = 0;
   for (int pu : pus) {
     bool found = false;
@@ -101,7 +101,20 @@ std::optional<NumaPlacement> NumaLedger::place_on(const std::vector<int>& pus,
   int64_t memory = 0;
   for (size_t i = first; i <= last; ++i) memory += numa_[i].memory_mib - memory_used_[i];
   if (memory < r.memory_mib || r.gpus > free_gpus()) return std::nullopt;
-  return complete(pus, r, first, last - first + 1);
+  NumaPlacement p = complete(pus, r, first, last - first + 1);
+  std::vector<int> given = gpus;
+  std::sort(given.begin(), given.end());
+  bool usable = !given.empty() && static_cast<int64_t>(given.size()) == r.gpus &&
+                std::adjacent_find(given.begin(), given.end()) == given.end();
+  for (int g : given) {
+    bool free = false;
+    for (size_t i = 0; i < numa_.size(); ++i)
+      for (size_t k = 0; k < numa_[i].gpus.size(); ++k)
+        if (numa_[i].gpus[k] == g && !gpu_taken_[i][k]) free = true;
+    usable = usable && free;
+  }
+  if (usable) p.gpus = given;
+  return p;
 }
 
 NumaPlacement NumaLedger::complete(std::vector<int> pus, const NumaRequest& r, size_t first,

@@ -63,10 +63,12 @@ class NumaLedger {
   // Where `request` would go now, or nullopt (see not_now / never_fits).
   std::optional<NumaPlacement> place(const NumaRequest& request) const;
   // The placement an attempt already had, rebuilt from its PUs (a restart):
-  // memory and GPUs as place() would spread them; nullopt if a PU is not
-  // this node's or is taken, or the rest does not fit.
-  std::optional<NumaPlacement> place_on(const std::vector<int>& pus,
-                                        const NumaRequest& request) const;
+  // memory as place() would spread it, and `gpus` when they are the
+  // attempt's (as many as it asks, this node's and free: the job was told
+  // them), else GPUs as place() would pick; nullopt if a PU is not this
+  // node's or is taken, or the rest does not fit.
+  std::optional<NumaPlacement> place_on(const std::vector<int>& pus, const NumaRequest& request,
+                                        const std::vector<int>& gpus = {}) const;
   // Why it cannot go anywhere on this node now ("n1: needs 4 PUs, 2 free
   // of 8"); nullopt if it can.
   std::optional<std::string> not_now(const NumaRequest& request) const;

@@ -145,14 +145,20 @@ class GpuLocalityTest(unittest.TestCase):
         self.addCleanup(d.close)
         [node] = d.request("GET", "/helix/v1/nodes")["nodes"]
         self.assertEqual([n["gpus"] for n in node["numaNodes"]], [[0], [1]])
-        ids = [d.submit(["sh", "-c", "sleep 2"], containerOverrides={
-            "command": ["sh", "-c", "sleep 2"],
+        script = "echo $NVIDIA_VISIBLE_DEVICES $CUDA_VISIBLE_DEVICES $CUDA_DEVICE_ORDER; sleep 2"
+        ids = [d.submit(["sh", "-c", script], containerOverrides={
+            "command": ["sh", "-c", script],
             "resourceRequirements": [{"type": "VCPU", "value": "1"},
                                      {"type": "MEMORY", "value": "64"},
                                      {"type": "GPU", "value": "1"}]}) for _ in range(2)]
         jobs = [d.wait(i) for i in ids]
         self.assertEqual([j["status"] for j in jobs], ["SUCCEEDED"] * 2)
         self.assertEqual(sorted(j["helix"]["numaNodes"] for j in jobs), [[0], [1]])
+        # Each job is told its GPU, the one local to its NUMA node.
+        for job in jobs:
+            [gpu] = job["helix"]["gpus"]
+            self.assertEqual(job["helix"]["numaNodes"], [gpu])  # GPU g sits on NUMA g here
+            self.assertEqual(d.log(job["jobId"]).split(), [str(gpu), str(gpu), "PCI_BUS_ID"])
 
 
 if __name__ == "__main__":

@@ -355,6 +355,19 @@ TEST_F(JobBookTest, RunnableOrderFollowsQueuePriorityThenSchedulingPriorityThenA
   EXPECT_EQ(order[1]->id, "new");
 }
 
+// The placement an attempt was told (PUs, NUMA nodes, GPUs) survives a
+// restart: the job keeps running on exactly those.
+TEST_F(JobBookTest, StoreRoundTripKeepsThePlacement) {
+  submit("a");
+  book_.place("a", "gpu01", "ce", "/logs", now_, {2, 3}, {1}, {}, {}, {1});
+  auto after = job_from_store(job_to_store(job("a")));
+  ASSERT_TRUE(after) << after.error().message();
+  ASSERT_TRUE(after->current);
+  EXPECT_EQ(after->current->cpus, (std::vector<int>{2, 3}));
+  EXPECT_EQ(after->current->numa_nodes, std::vector<int>{1});
+  EXPECT_EQ(after->current->gpus, std::vector<int>{1});
+}
+
 TEST_F(JobBookTest, StoreRoundTripKeepsEverything) {
   submit("a", {}, std::nullopt, RetryStrategy{3, {}}, 100);
   start("a");

@@ -30,6 +30,29 @@ TEST(NumaLedger, BestFitPutsASmallJobInTheTightestNumaNode) {
   EXPECT_EQ(p->memory_mib_by_numa, (std::map<int, int64_t>{{0, 1000}}));
 }
 
+// After a restart an attempt gets back the GPUs it was told, not the
+// ones place() would pick now; unusable ones (taken, not this node's,
+// too few) fall back to place()'s pick.
+TEST(NumaLedger, PlaceOnKeepsTheAttemptsOwnGpus) {
+  NumaLedger ledger("g", {{0, 4000, {0, 1}, {0, 1}}, {1, 4000, {2, 3}, {2}}});
+  auto kept = ledger.place_on({0}, {1, 100, 1}, {1});
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->gpus, std::vector<int>{1});  // place() would pick 0
+  auto fresh = ledger.place_on({0}, {1, 100, 1});
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->gpus, std::vector<int>{0});
+  ledger.reserve("other", *fresh);  // GPU 0 now taken
+  auto taken = ledger.place_on({1}, {1, 100, 1}, {0});
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->gpus, std::vector<int>{1});
+  auto foreign = ledger.place_on({1}, {1, 100, 1}, {7});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->gpus, std::vector<int>{1});
+  auto too_few = ledger.place_on({2}, {1, 100, 2}, {2});
+  ASSERT_TRUE(too_few);
+  EXPECT_EQ(too_few->gpus, (std::vector<int>{1, 2}));
+}
+
 TEST(NumaLedger, AJobLargerThanAnyNumaNodeSpansAdjacentOnesWithMemoryInProportion) {
   auto ledger = two_numa();
   auto p = ledger.place({5, 3000, 1});
