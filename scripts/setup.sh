@@ -15,7 +15,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev
   umoci crun runc busybox-static
   libgtest-dev libgmock-dev libbenchmark-dev
-  awscli python3 python3-boto3
+  awscli python3 python3-boto3 jq
   libdcmtk-dev dcmtk orthanc libtiff-dev libgdcm-tools python3-pydicom python3-numpy
   bwa samtools bcftools tabix snpeff snakemake libhts-dev zlib1g-dev
 )
