@@ -19,6 +19,7 @@
 #include "protocol/crypto.h"
 #include "tasks/dicom/dicom_file.h"
 #include "tasks/dicom/tiff_export.h"
+#include "tasks/dicom/work_files.h"
 
 namespace helix::dicom {
 
@@ -43,9 +44,7 @@ Result<std::string> uid_of(DcmDataset& dataset, const DcmTagKey& key, const char
   OFString value;
   dataset.findAndGetOFString(key, value);
   const std::string uid = value.c_str();
-  const bool valid = !uid.empty() && uid.size() <= 64 && uid.front() != '.' &&
-                     uid.find_first_not_of("0123456789.") == std::string::npos;
-  if (!valid) return fail(Error::corruption(std::string(name) + " is not a valid UID"));
+  if (!is_uid(uid)) return fail(Error::corruption(std::string(name) + " is not a valid UID"));
   return uid;
 }
 

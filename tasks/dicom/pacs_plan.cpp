@@ -5,25 +5,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tasks/dicom/work_files.h"
+
 namespace helix::dicom {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// Through path.tmp and a rename: a reader never sees half a file.
-Result<void> write_whole(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return fail(Error::unavailable("cannot write " + temporary.string()));
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) return fail(Error::unavailable("cannot rename into " + path.string(), ec.message()));
-  return {};
-}
 
 fs::path series_dir(const std::string& work) { return fs::path(work) / "series"; }
 
@@ -35,17 +23,18 @@ Result<void> write_pacs_plan(const std::vector<SeriesRef>& series, const std::st
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) return fail(Error::unavailable("cannot create " + dir.string(), ec.message()));
-  nlohmann::json items = nlohmann::json::array();
+  std::vector<std::size_t> files;
   for (std::size_t i = 0; i < series.size(); ++i) {
     const nlohmann::json ref = {{"study_uid", series[i].study_uid},
                                 {"series_uid", series[i].series_uid},
                                 {"modality", series[i].modality},
                                 {"instances", series[i].instances}};
-    auto written = write_whole(dir / (std::to_string(i) + ".pacs.json"), ref.dump() + "\n");
+    auto written =
+        write_whole((dir / (std::to_string(i) + ".pacs.json")).string(), ref.dump() + "\n");
     if (!written) return written;
-    items.push_back({{"index", i}, {"files", series[i].instances}});
+    files.push_back(static_cast<std::size_t>(series[i].instances));
   }
-  return write_whole(fs::path(work) / "series.json", items.dump() + "\n");
+  return write_series_index(work, files);
 }
 
 Result<SeriesRef> read_pacs_series(const std::string& work, int index) {
@@ -75,7 +64,7 @@ Result<void> write_series_list(const std::string& work, int index,
                                const std::vector<std::string>& paths) {
   std::string list;
   for (const auto& path : paths) list += path + "\n";
-  return write_whole(series_dir(work) / (std::to_string(index) + ".list"), list);
+  return write_whole((series_dir(work) / (std::to_string(index) + ".list")).string(), list);
 }
 
 }  // namespace helix::dicom

@@ -101,11 +101,6 @@ Result<void> open_find(DcmSCU& scu, const PacsPeer& peer) {
 
 }  // namespace
 
-bool is_uid(const std::string& text) {
-  static const std::regex uid("[0-9]+(\\.[0-9]+)*");
-  return !text.empty() && text.size() <= 64 && std::regex_match(text, uid);
-}
-
 Result<void> check_query(const StudyQuery& query) {
   Problems problems;
   auto check = [&](const char* field, const std::string& value, std::size_t longest) {

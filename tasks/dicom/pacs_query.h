@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "tasks/dicom/pacs_peer.h"
+#include "tasks/dicom/work_files.h"
 
 namespace helix::dicom {
 
@@ -50,9 +51,5 @@ Result<std::vector<SeriesRef>> find_series(const PacsPeer& peer, const StudyQuer
 
 // The instances of one series (IMAGE level), ordered by SOP Instance UID.
 Result<std::vector<InstanceRef>> find_instances(const PacsPeer& peer, const SeriesRef& series);
-
-// Whether text is a DICOM UID we are willing to use as a file name: 1-64
-// characters, digits and dots, no empty component.
-bool is_uid(const std::string& text);
 
 }  // namespace helix::dicom

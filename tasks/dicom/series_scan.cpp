@@ -5,32 +5,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
+
+#include "tasks/dicom/work_files.h"
 
 namespace helix::dicom {
 
-namespace {
-
 namespace fs = std::filesystem;
-
-// Writes text to path through path.tmp and a rename: a reader never sees
-// half a plan.
-Result<void> write_whole(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return fail(Error::unavailable("cannot write " + temporary.string()));
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) return fail(Error::unavailable("cannot rename into " + path.string(), ec.message()));
-  return {};
-}
-
-}  // namespace
 
 Result<SeriesPlan> scan_folder(const std::string& folder) {
   std::error_code ec;
@@ -70,15 +51,15 @@ Result<void> write_plan(const SeriesPlan& plan, const std::string& work) {
   if (ec) return fail(Error::unavailable("cannot create " + dir.string(), ec.message()));
   std::vector<std::vector<std::string>> groups = plan.series;
   if (!plan.unreadable.empty()) groups.push_back(plan.unreadable);
-  nlohmann::json items = nlohmann::json::array();
+  std::vector<std::size_t> files;
   for (std::size_t i = 0; i < groups.size(); ++i) {
     std::string list;
     for (const auto& path : groups[i]) list += path + "\n";
-    auto written = write_whole(dir / (std::to_string(i) + ".list"), list);
+    auto written = write_whole((dir / (std::to_string(i) + ".list")).string(), list);
     if (!written) return fail(written.error());
-    items.push_back({{"index", i}, {"files", groups[i].size()}});
+    files.push_back(groups[i].size());
   }
-  return write_whole(fs::path(work) / "series.json", items.dump() + "\n");
+  return write_series_index(work, files);
 }
 
 }  // namespace helix::dicom
