@@ -68,7 +68,9 @@ class MpiClusterTest(unittest.TestCase):
             attempts = jobs[job_id]["attempts"]
             self.assertEqual(len(attempts), 2)
             self.assertIn("n3", attempts[0]["statusReason"] + attempts[0]["container"].get("reason", ""))
-            self.assertNotEqual(self.node_of(jobs[job_id]), "n3")
+            self.assertNotEqual(self.node_of(jobs[job_id]), "n3",
+                                [(a.get("statusReason"), a["container"].get("reason"))
+                                 for a in attempts])
         with open(out) as f:
             lines = sorted(f.read().split())
         self.assertEqual(lines, sorted(ids))  # each job's effect exactly once
@@ -131,6 +133,8 @@ class BestFitTest(unittest.TestCase):
         self.assertEqual(small["helix"]["node"], "small")
         self.assertEqual(large["helix"]["node"], "big")
         self.assertEqual(d.describe(small["jobId"])["status"], "RUNNING")  # both at once
+        for job in (small, large):  # nothing left running when the cluster stops
+            self.assertEqual(d.wait(job["jobId"])["status"], "SUCCEEDED")
 
 
 class GpuLocalityTest(unittest.TestCase):
