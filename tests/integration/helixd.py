@@ -222,11 +222,21 @@ class MpiCluster(Helixd):
         self.socket = os.path.join(self.state_dir, "helixd.sock")
 
     def agent_pid(self, name):
-        """The pid of the agent rank emulating node `name`."""
-        helixd = os.path.join(BIN, "helixd")
-        out = subprocess.run(["pgrep", "-f", "--", f"^{helixd} .*--node-name {name} "],
-                             capture_output=True, text=True).stdout.split()
-        return int(out[0]) if out else None
+        """The pid of the agent rank emulating node `name` in this cluster,
+        found by its exact arguments (state dir included): an agent of an
+        earlier cluster with the same node name can still be exiting (under
+        ASan it was, and a name-only match killed that one instead)."""
+        want = [os.path.join(BIN, "helixd"), "--mpi", "--state-dir", self.state_dir,
+                "--node-name", name]
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().decode(errors="replace").split("\0")
+            except (OSError, ValueError):
+                continue
+            if entry.isdigit() and argv[:len(want)] == want:
+                return int(entry)
+        return None
 
     def kill_node(self, name):
         """A node dies: its agent and every process of its attempts (their
