@@ -75,6 +75,7 @@ void JobBook::restore(Job job) {
   std::string id = job.id;
   if (job.current) task_to_job_[job.current->task_id] = id;
   if (is_active_attempt(job.status)) active_.insert(id);
+  if (!is_terminal(job.status) && !jobs_.count(id)) count_share(job, +1);
   auto [it, inserted] = jobs_.insert_or_assign(id, std::move(job));
   (void)inserted;
   if (it->second.status == JobStatus::kRunnable) runnable_.insert(run_key(it->second));
@@ -103,6 +104,7 @@ Result<void> JobBook::add(std::vector<Job> jobs) {
     std::string id = job.id;
     effects_.dirty.insert(id);
     to_evaluate_.push_back(id);
+    count_share(job, +1);
     jobs_.insert_or_assign(id, std::move(job));
   }
   return {};
@@ -134,6 +136,7 @@ void JobBook::set_status(Job& job, JobStatus status, std::string reason, TimePoi
       to_evaluate_.push_back(parent->id);
     }
   }
+  if (is_terminal(status) && !is_terminal(old)) count_share(job, -1);
   if (is_terminal(status)) {
     effects_.finished.push_back(job.id);
     auto w = waiters_.find(job.id);
@@ -271,6 +274,29 @@ void JobBook::for_each_runnable(const std::function<bool(const Job&)>& visit) co
   for (const auto& key : runnable_) {
     if (!visit(jobs_.at(std::get<3>(key)))) return;
   }
+}
+
+void JobBook::count_share(const Job& job, int64_t delta) {
+  if (!job.share_identifier) return;
+  auto q = unfinished_by_share_.find(job.queue);
+  if (q == unfinished_by_share_.end()) {
+    if (delta <= 0) return;
+    q = unfinished_by_share_.emplace(job.queue, std::map<std::string, int64_t>{}).first;
+  }
+  int64_t& count = q->second[*job.share_identifier];
+  count += delta;
+  if (count <= 0) q->second.erase(*job.share_identifier);
+  if (q->second.empty()) unfinished_by_share_.erase(q);
+}
+
+size_t JobBook::active_shares(const std::string& queue) const {
+  auto q = unfinished_by_share_.find(queue);
+  return q == unfinished_by_share_.end() ? 0 : q->second.size();
+}
+
+bool JobBook::share_active(const std::string& queue, const std::string& share) const {
+  auto q = unfinished_by_share_.find(queue);
+  return q != unfinished_by_share_.end() && q->second.count(share) > 0;
 }
 
 std::vector<const Job*> JobBook::active() const {

@@ -133,6 +133,11 @@ class JobBook {
 
   const Job* find(const std::string& job_id) const;
   std::vector<const Job*> active() const;  // STARTING / RUNNING
+  // Share identifiers of `queue` with unfinished jobs (SUBMITTED ..
+  // RUNNING): AWS's active shares, which computeReservation and the limit
+  // of 500 per queue count.
+  size_t active_shares(const std::string& queue) const;
+  bool share_active(const std::string& queue, const std::string& share) const;
   size_t size() const { return jobs_.size(); }
 
  private:
@@ -146,6 +151,7 @@ class JobBook {
   void finish_attempt(Job& job, Attempt attempt, TimePoint now);
   void fail_unstarted(Job& job, const std::string& reason, TimePoint now);
   void stop_attempt(Job& job, TimePoint now);
+  void count_share(const Job& job, int64_t delta);
   static bool timeout_pending(const Job& job);
   std::vector<std::string> children_of(const Job& parent) const;
 
@@ -158,6 +164,8 @@ class JobBook {
   std::set<std::string> active_;
   std::set<std::string> time_limited_;  // RUNNABLE with cancel_waiting_at
   std::map<std::string, int64_t> queue_priority_;
+  // queue -> share -> unfinished jobs (see active_shares).
+  std::map<std::string, std::map<std::string, int64_t>> unfinished_by_share_;
   std::deque<std::string> to_evaluate_;
   uint64_t next_sequence_ = 1;
   Effects effects_;

@@ -21,6 +21,8 @@ struct Limits {
   size_t max_name_length = 128;
   size_t max_compute_environments_per_queue = 3;
   size_t max_tags = 50;
+  // Share identifiers with unfinished jobs in one fair-share queue.
+  size_t max_active_shares_per_queue = 500;
 };
 
 }  // namespace helix::queues

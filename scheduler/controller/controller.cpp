@@ -492,6 +492,48 @@ std::vector<const Job*> Controller::fair_share_order(TimePoint now) {
   return jobs;
 }
 
+namespace {
+
+// The vCPUs a job holds while it runs: a multi-node job's on every node.
+int64_t vcpus_held(const Job& job) {
+  if (!job.is_multinode()) return job.resources.vcpus;
+  int64_t sum = 0;
+  for (const auto& r : job.node_resources) sum += r.vcpus;
+  return sum;
+}
+
+}  // namespace
+
+std::map<std::string, scheduler::ShareReservation> Controller::share_reservations() const {
+  std::map<std::string, scheduler::ShareReservation> out;
+  for (const auto& [name, queue] : queues_) {
+    if (!queue.scheduling_policy) continue;
+    auto policy = policies_.find(*queue.scheduling_policy);
+    if (policy == policies_.end() || policy->second.compute_reservation <= 0) continue;
+    // AWS reserves a share of the compute environments' maximum vCPUs: here
+    // the vCPUs of the nodes that are up in the queue's enabled ones.
+    int64_t max_vcpus = 0;
+    for (const auto& node : nodes_) {
+      if (node.down) continue;
+      bool serves = false;
+      for (const auto& o : queue.compute_environment_order) {
+        auto ce = compute_environments_.find(o.compute_environment);
+        serves = serves || (ce != compute_environments_.end() && ce->second.enabled &&
+                            (node.spec.compute_environment.empty() ||
+                             node.spec.compute_environment == o.compute_environment));
+      }
+      if (serves) max_vcpus += node.spec.capacity.vcpus;
+    }
+    int64_t used = 0;
+    for (const Job* job : book_.active())
+      if (job->queue == name) used += vcpus_held(*job);
+    out.emplace(name, scheduler::ShareReservation(
+                          max_vcpus, static_cast<int>(policy->second.compute_reservation),
+                          static_cast<int>(book_.active_shares(name)), used));
+  }
+  return out;
+}
+
 void Controller::schedule(TimePoint now) {
   // Attempts that ended in this iteration give their resources back before
   // anything is placed.
@@ -532,6 +574,22 @@ void Controller::schedule(TimePoint now) {
     scheduler::NodeLedger at_shadow;  // the node's ledger at the shadow, head excluded
   };
   std::optional<Reservation> reservation;
+  auto share_caps = share_reservations();
+  // Whether computeReservation lets `job` start now; if not, says why.
+  auto within_share_cap = [&](const Job& job) {
+    auto cap = share_caps.find(job.queue);
+    if (cap == share_caps.end() || cap->second.admits(vcpus_held(job))) return true;
+    if (explained < kExplained) {
+      reasons.emplace_back(job.id, "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - " +
+                                       cap->second.why_not(vcpus_held(job)));
+      ++explained;
+    }
+    return false;
+  };
+  auto take_share_cap = [&](const Job& job) {
+    if (auto cap = share_caps.find(job.queue); cap != share_caps.end())
+      cap->second.take(vcpus_held(job));
+  };
   auto expected_end = [&](const Job& j) -> std::optional<TimePoint> {
     if (!j.timeout_seconds) return std::nullopt;
     TimePoint start = j.current && j.current->started_at ? *j.current->started_at : now;
@@ -633,6 +691,8 @@ void Controller::schedule(TimePoint now) {
       }
       auto gang = assign(true);
       if (gang.empty()) return true;  // not now
+      if (!within_share_cap(job)) return true;
+      take_share_cap(job);
       for (size_t k = 0; k < gang.size(); ++k) {
         nodes_[gang[k]].take(job.id, job.node_resources[k]);
         free_vcpus -= job.node_resources[k].vcpus;
@@ -662,7 +722,9 @@ void Controller::schedule(TimePoint now) {
         }
       }
     }
+    if (best && !within_share_cap(job)) return true;
     if (best) {
+      take_share_cap(job);
       nodes_[best->first].take(job.id, job.resources);
       free_vcpus -= job.resources.vcpus;
       placements.push_back({job.id, best->second, best->first, {}});
@@ -997,6 +1059,14 @@ Result<json> Controller::submit_on_loop(const queues::SubmitRequest& request,
                                            queues::Owner{caller.uid, caller.gid, caller.user}, id,
                                            clock_.now(), sizes);
     if (!jobs) return fail(jobs.error());
+    if (const auto& share = request.share_identifier;
+        share && !book_.share_active(q->second.name, *share) &&
+        book_.active_shares(q->second.name) >= options_.limits.max_active_shares_per_queue)
+      return fail(Error::invalid("shareIdentifier",
+                                 "job queue " + q->second.name + " already has " +
+                                     std::to_string(options_.limits.max_active_shares_per_queue) +
+                                     " active share identifiers, the most allowed; " + *share +
+                                     " would be one more"));
     if (auto ok = book_.add(std::move(*jobs)); !ok) return fail(ok.error());
     return json{{"jobArn", options_.arns.job(id)}, {"jobName", request.job_name}, {"jobId", id}};
   }

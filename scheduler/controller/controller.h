@@ -149,6 +149,8 @@ class Controller {
   // RUNNABLE jobs in the order the scheduler tries them (fair share within
   // queues that have a scheduling policy), updating share usage.
   std::vector<const queues::Job*> fair_share_order(TimePoint now);
+  // computeReservation of each fair-share queue that sets one, for a pass.
+  std::map<std::string, scheduler::ShareReservation> share_reservations() const;
   void launch(const std::string& job_id);
   std::vector<std::string> multinode_command(
       const queues::Job& job, const queues::Attempt& attempt,

@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from helixd import BIN, Helixd
+from helixd import BIN, ApiError, Helixd
 
 
 def cpu_list(text):
@@ -128,6 +128,72 @@ class BindingTest(unittest.TestCase):
         # factor, more share) a slot in the same pass.
         self.assertIn("B", started_first)
         self.assertIn("A", started_first)
+
+    def test_compute_reservation_holds_vcpus_back_until_another_share_arrives(self):
+        ncpu = len(os.sched_getaffinity(0))
+        if ncpu < 2:
+            self.skipTest("needs 2 PUs")
+        self.d.batch("CreateSchedulingPolicy", {"name": "reserving", "fairsharePolicy": {
+            "shareDecaySeconds": 600, "computeReservation": 50}})
+        self.d.batch("CreateJobQueue", {"jobQueueName": "reserving", "priority": 1,
+                                        "schedulingPolicyArn": "reserving",
+                                        "computeEnvironmentOrder": [
+                                            {"order": 1, "computeEnvironment": "local"}]})
+
+        def one_vcpu(share, seconds):
+            command = ["sleep", str(seconds)]
+            return self.d.submit(command, queue="reserving", shareIdentifier=share,
+                                 containerOverrides={"command": command, "resourceRequirements": [
+                                     {"type": "VCPU", "value": "1"}]})
+
+        # One active share: 50% of the node's vCPUs are held back for others.
+        cap = ncpu - ncpu // 2
+        running = [one_vcpu("A", 3) for _ in range(cap)]
+        extra = one_vcpu("A", 0)
+        for job_id in running:
+            self.d.wait_status(job_id, ["RUNNING"])
+        waiting = self.d.describe(extra)
+        for _ in range(50):
+            if "computeReservation" in waiting.get("statusReason", ""):
+                break
+            time.sleep(0.05)
+            waiting = self.d.describe(extra)
+        self.assertEqual(waiting["status"], "RUNNABLE")
+        self.assertIn(f"computeReservation 50 holds back {ncpu // 2} of {ncpu} vCPUs",
+                      waiting["statusReason"])
+        # A second share becomes active: only 25% is held back now, so B
+        # starts beside A's jobs instead of after them.
+        b = one_vcpu("B", 0)
+        done = {i: self.d.wait(i) for i in running + [extra, b]}
+        self.assertTrue(all(j["status"] == "SUCCEEDED" for j in done.values()))
+        first_end = min(done[i]["stoppedAt"] for i in running)
+        self.assertLess(done[b]["startedAt"], first_end)
+
+    def test_a_fair_share_queue_takes_at_most_500_active_shares(self):
+        self.d.batch("CreateComputeEnvironment", {"computeEnvironmentName": "parked",
+                                                  "type": "UNMANAGED", "state": "DISABLED"})
+        self.d.batch("CreateSchedulingPolicy", {"name": "crowded", "fairsharePolicy": {
+            "shareDecaySeconds": 600}})
+        self.d.batch("CreateJobQueue", {"jobQueueName": "crowded", "priority": 1,
+                                        "schedulingPolicyArn": "crowded",
+                                        "computeEnvironmentOrder": [
+                                            {"order": 1, "computeEnvironment": "parked"}]})
+        # The jobs stay RUNNABLE (their only compute environment is
+        # disabled), so every share stays active.
+        ids = [self.d.submit(["true"], queue="crowded", shareIdentifier=f"s{k}")
+               for k in range(500)]
+        with self.assertRaises(ApiError) as refused:
+            self.d.submit(["true"], queue="crowded", shareIdentifier="s500")
+        self.assertEqual(refused.exception.status, 400)
+        self.assertIn("shareIdentifier", refused.exception.message)
+        self.assertIn("500 active share identifiers", refused.exception.message)
+        ids.append(self.d.submit(["true"], queue="crowded", shareIdentifier="s0"))  # not new
+        for job_id in ids:
+            self.d.batch("CancelJob", {"jobId": job_id, "reason": "test done"})
+        self.assertEqual(self.d.wait(ids[0])["status"], "FAILED")
+        # Once their jobs have ended the shares are inactive: a new one is taken.
+        late = self.d.submit(["true"], queue="crowded", shareIdentifier="s500")
+        self.d.batch("CancelJob", {"jobId": late, "reason": "test done"})
 
     def test_easy_backfill_keeps_the_head_job_s_reservation(self):
         ncpu = len(os.sched_getaffinity(0))

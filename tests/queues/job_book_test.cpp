@@ -41,6 +41,10 @@ class JobBookTest : public ::testing::Test {
     if (memory_mib > 0) def.container.resources.memory_mib = memory_mib;
     JobQueue queue;
     queue.name = "q";
+    if (share_) {
+      req.share_identifier = share_;
+      queue.scheduling_policy = "fair";
+    }
     std::map<std::string, std::optional<int>> sizes;
     for (const auto& d : req.depends_on)
       if (!d.job_id.empty())
@@ -90,6 +94,7 @@ class JobBookTest : public ::testing::Test {
   }
 
   TimePoint now_ = from_epoch_ms(1'000'000);
+  std::optional<std::string> share_;  // shareIdentifier of the next submits
   std::map<std::string, JobFacts> finished_;
   std::map<std::string, Job> final_;
   JobBook book_;
@@ -105,6 +110,23 @@ TEST_F(JobBookTest, JobWithoutDependenciesBecomesRunnableThenSucceeds) {
   EXPECT_EQ(status("a"), JobStatus::kSucceeded);
   EXPECT_EQ(job("a").attempts.size(), 1u);
   EXPECT_EQ(job("a").attempts[0].exit_code, 0);
+}
+
+TEST_F(JobBookTest, AShareIsActiveWhileAnyOfItsJobsIsUnfinished) {
+  share_ = "A";
+  submit("a1");
+  submit("a2", {{"a1", DependencyType::kPlain}});  // PENDING counts too
+  share_ = "B";
+  submit("b1");
+  EXPECT_EQ(book_.active_shares("q"), 2u);
+  EXPECT_EQ(book_.active_shares("other"), 0u);
+  exit_with(start("b1"), 0);
+  EXPECT_FALSE(book_.share_active("q", "B"));
+  EXPECT_TRUE(book_.share_active("q", "A"));
+  exit_with(start("a1"), 0);
+  EXPECT_EQ(book_.active_shares("q"), 1u);
+  exit_with(start("a2"), 1);
+  EXPECT_EQ(book_.active_shares("q"), 0u);
 }
 
 TEST_F(JobBookTest, DependentWaitsPendingAndRunsAfterSuccess) {

@@ -97,4 +97,20 @@ int64_t reserved_vcpus(int64_t max_vcpus, int compute_reservation, int active_sh
   return static_cast<int64_t>(std::floor(static_cast<double>(max_vcpus) * fraction + 1e-9));
 }
 
+ShareReservation::ShareReservation(int64_t max_vcpus, int compute_reservation, int active_shares,
+                                   int64_t used_vcpus)
+    : max_vcpus_(max_vcpus),
+      compute_reservation_(compute_reservation),
+      active_shares_(active_shares),
+      reserved_(reserved_vcpus(max_vcpus, compute_reservation, active_shares)),
+      used_(used_vcpus) {}
+
+std::string ShareReservation::why_not(int64_t vcpus) const {
+  return "computeReservation " + std::to_string(compute_reservation_) + " holds back " +
+         std::to_string(reserved_) + " of " + std::to_string(max_vcpus_) +
+         " vCPUs for shares not yet active (" + std::to_string(active_shares_) + " active share" +
+         (active_shares_ == 1 ? "" : "s") + "); the queue's jobs hold " + std::to_string(used_) +
+         ", this one needs " + std::to_string(vcpus);
+}
+
 }  // namespace helix::scheduler

@@ -78,4 +78,31 @@ class FairShare {
 // floor(max_vcpus * (reservation/100)^active_shares); 0 when reservation 0.
 int64_t reserved_vcpus(int64_t max_vcpus, int compute_reservation, int active_shares);
 
+// computeReservation applied to one fair-share queue during a scheduling
+// pass. A share is active while it has unfinished jobs, so every job the
+// pass considers belongs to an active share and the cap binds them all:
+// the queue's jobs may hold at most max_vcpus - reserved_vcpus(...) in all.
+// The cap rises as shares become active (r = 50, 2 vCPUs: 1 vCPU with one
+// active share, 2 with two), which is how a newcomer gets room at once.
+class ShareReservation {
+ public:
+  ShareReservation(int64_t max_vcpus, int compute_reservation, int active_shares,
+                   int64_t used_vcpus);
+
+  int64_t cap() const { return max_vcpus_ - reserved_; }
+  // May a job needing `vcpus` start now?
+  bool admits(int64_t vcpus) const { return used_ + vcpus <= cap(); }
+  // A job of the queue was placed in this pass.
+  void take(int64_t vcpus) { used_ += vcpus; }
+  // Why a job needing `vcpus` waits, with the numbers.
+  std::string why_not(int64_t vcpus) const;
+
+ private:
+  int64_t max_vcpus_;
+  int compute_reservation_;
+  int active_shares_;
+  int64_t reserved_;
+  int64_t used_;
+};
+
 }  // namespace helix::scheduler

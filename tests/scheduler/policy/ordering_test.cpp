@@ -63,5 +63,28 @@ TEST(FairShare, ComputeReservationFormula) {
   EXPECT_EQ(reserved_vcpus(100, 0, 1), 0);
 }
 
+TEST(FairShare, ComputeReservationCapsTheQueueAndRisesWithActiveShares) {
+  // 2 vCPUs, r = 50: one active share may hold 1, two may hold both.
+  ShareReservation one(2, 50, 1, 0);
+  EXPECT_EQ(one.cap(), 1);
+  EXPECT_TRUE(one.admits(1));
+  EXPECT_FALSE(one.admits(2));
+  one.take(1);
+  EXPECT_FALSE(one.admits(1));
+  EXPECT_EQ(one.why_not(1),
+            "computeReservation 50 holds back 1 of 2 vCPUs for shares not yet active (1 active "
+            "share); the queue's jobs hold 1, this one needs 1");
+  ShareReservation two(2, 50, 2, 1);
+  EXPECT_EQ(two.cap(), 2);
+  EXPECT_TRUE(two.admits(1));
+  // r = 0 reserves nothing.
+  EXPECT_TRUE(ShareReservation(8, 0, 1, 0).admits(8));
+  // 64 vCPUs, r = 90, 3 active shares: floor(64 * 0.729) = 46 held back.
+  ShareReservation three(64, 90, 3, 10);
+  EXPECT_EQ(three.cap(), 18);
+  EXPECT_TRUE(three.admits(8));
+  EXPECT_FALSE(three.admits(9));
+}
+
 }  // namespace
 }  // namespace helix::scheduler
