@@ -1,8 +1,8 @@
 # Snakemake version of pipelines/genomics-secondary.asl.json for
-# bench/genomics_bench.sh (issue #6). Same job graph: bwa index once; per
-# sample prepare -> align+sort -> index -> [split regions -> call per region ->
-# gather -> annotate (bcftools csq)] and [QC: samtools stats/flagstat]; then
-# the run report. Every rule runs the very bash script of the matching helix
+# bench/genomics_bench.sh (issue #6). Same job graph: bwa index and snpEff's
+# database once; per sample prepare -> align+sort -> index -> [split regions
+# -> call per region -> gather -> annotate (bcftools csq, then snpEff)] and
+# [QC: samtools stats/flagstat]; then the run report. Every rule runs the very bash script of the matching helix
 # job definition (extracted from jobdefs/genomics/NAME.json into DEFS/NAME.sh
 # by the bench), with the definition's vCPUs as threads.
 # Run from the output directory (snakemake --directory OUT) with
@@ -128,15 +128,37 @@ rule gather:  # genomics-bcftools-concat, 1 vCPU
         run("genomics-bcftools-concat") + " {wildcards.s}/regions {output}"
 
 
+rule snpeff_build:  # genomics-snpeff-build, 1 vCPU (beside bwa index, as in the ASL)
+    input:
+        ref="ref.fa",
+        gff="genes.gff3",
+    output:
+        "snpeff/snpEff.config",
+    threads: 1
+    shell:
+        run("genomics-snpeff-build") + " {input.ref} {input.gff} snpeff helix"
+
+
 rule annotate:  # genomics-bcftools-csq, 1 vCPU
     input:
         vcf="{s}/{s}.calls.vcf.gz",
         fai="ref.fa.fai",
     output:
-        "{s}/{s}.annotated.vcf.gz",
+        "{s}/{s}.csq.vcf.gz",
     threads: 1
     shell:
         run("genomics-bcftools-csq") + " ref.fa genes.gff3 {input.vcf} {output}"
+
+
+rule snpeff:  # genomics-snpeff-annotate, 1 vCPU
+    input:
+        vcf="{s}/{s}.csq.vcf.gz",
+        config="snpeff/snpEff.config",
+    output:
+        "{s}/{s}.annotated.vcf.gz",
+    threads: 1
+    shell:
+        run("genomics-snpeff-annotate") + " {input.config} helix {input.vcf} {output}"
 
 
 rule report:  # genomics-report, 1 vCPU; the summary the ASL's Map would produce

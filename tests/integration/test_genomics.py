@@ -157,7 +157,13 @@ class GenomicsPipelineTest(unittest.TestCase):
             precision = len(truth & called) / len(called)
             self.assertGreaterEqual(recall, 0.99, sample)
             self.assertGreaterEqual(precision, 0.99, sample)
+            # Both annotators: bcftools csq's BCSQ, then snpEff's ANN on every
+            # record, from the database the pipeline built offline.
             self.assertIn("BCSQ", sh("bcftools", "view", "-h", vcf))
+            annotated = sh("bcftools", "query", "-f", "%INFO/ANN\n", vcf).splitlines()
+            self.assertEqual(len(annotated), records)
+            self.assertTrue(all(a.startswith(tuple("ACGT")) for a in annotated), annotated[:3])
+            self.assertTrue(any("|missense_variant|" in a for a in annotated))
 
     def test_scattered_calls_equal_unscattered_calls(self):
         ref = os.path.join(self.data, "ref.fa")
