@@ -1,5 +1,6 @@
-// Small readers shared by the de-identifier and its verifier: an element's
-// value as text, multi-valued text split at backslashes, a tag as text.
+// Small readers shared by the de-identifier, its verifier, the pixel cleaner
+// and the TIFF export: an element's value as text (the first value or all
+// of them), multi-valued text split at backslashes, a tag as text.
 #pragma once
 
 #include <dcmtk/config/osconfig.h>
@@ -47,6 +48,20 @@ inline std::vector<DcmItem*> items_of(DcmSequenceOfItems& sequence) {
        at = sequence.nextInContainer(at))
     items.push_back(static_cast<DcmItem*>(at));
   return items;
+}
+
+// The first value of `key` in `item` as text; empty when absent.
+inline std::string first_value(DcmItem& item, const DcmTagKey& key) {
+  OFString value;
+  item.findAndGetOFString(key, value);
+  return std::string(value.c_str(), value.length());
+}
+
+// All values of `key` in `item`, backslash-separated; empty when absent.
+inline std::string all_values(DcmItem& item, const DcmTagKey& key) {
+  OFString value;
+  item.findAndGetOFStringArray(key, value);
+  return std::string(value.c_str(), value.length());
 }
 
 // All values, backslash-separated; empty when the element has none or is

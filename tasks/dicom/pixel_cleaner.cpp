@@ -7,16 +7,11 @@
 #include <cstring>
 
 #include "tasks/dicom/dicom_codecs.h"
+#include "tasks/dicom/dicom_values.h"
 
 namespace helix::dicom {
 
 namespace {
-
-std::string text_of(DcmDataset& dataset, const DcmTagKey& key) {
-  OFString value;
-  dataset.findAndGetOFString(key, value);
-  return value.c_str();
-}
 
 Uint16 number_of(DcmDataset& dataset, const DcmTagKey& key, Uint16 fallback) {
   Uint16 value = fallback;
@@ -42,8 +37,8 @@ Result<void> decode(DcmDataset& dataset, DcmPixelData& pixels) {
 }  // namespace
 
 ImageFacts image_facts(DcmDataset& dataset) {
-  return {text_of(dataset, DCM_Modality), text_of(dataset, DCM_Manufacturer),
-          text_of(dataset, DCM_ManufacturerModelName), number_of(dataset, DCM_Rows, 0),
+  return {first_value(dataset, DCM_Modality), first_value(dataset, DCM_Manufacturer),
+          first_value(dataset, DCM_ManufacturerModelName), number_of(dataset, DCM_Rows, 0),
           number_of(dataset, DCM_Columns, 0)};
 }
 

@@ -15,22 +15,15 @@
 #include <vector>
 
 #include "tasks/dicom/dicom_codecs.h"
+#include "tasks/dicom/dicom_values.h"
 
 namespace helix::dicom {
 
 namespace {
 
-std::string text_of(DcmItem& item, const DcmTagKey& key) {
-  OFString value;
-  item.findAndGetOFStringArray(key, value);
-  return value.c_str();
-}
-
 // "PhotometricInterpretation (0028,0004)": the attribute a refusal names.
 std::string name_of(const DcmTagKey& key) {
-  char tag[16];
-  std::snprintf(tag, sizeof tag, "(%04X,%04X)", key.getGroup(), key.getElement());
-  return std::string(DcmTag(key).getTagName()) + " " + tag;
+  return std::string(DcmTag(key).getTagName()) + " " + tag_text(key);
 }
 
 tl::unexpected<Error> refuse(const DcmTagKey& key, const std::string& problem) {
@@ -57,7 +50,7 @@ Result<void> check_rescale(DcmItem& item, const std::string& where) {
   }
   for (const DcmTagKey& key : {DCM_RescaleSlope, DCM_RescaleIntercept}) {
     if (!slope) break;
-    const std::string shown = "\"" + text_of(item, key) + "\"" + where;
+    const std::string shown = "\"" + all_values(item, key) + "\"" + where;
     Float64 value = 0;
     if (item.findAndGetFloat64(key, value).bad() || !std::isfinite(value)) {
       return refuse(key, shown + " is not a number");
@@ -120,10 +113,10 @@ Result<Layout> check_attributes(DcmDataset& dataset) {
   if (dataset.findAndGetUint16(DCM_SamplesPerPixel, samples).bad() ||
       (samples != 1 && samples != 3)) {
     return refuse(DCM_SamplesPerPixel,
-                  "\"" + text_of(dataset, DCM_SamplesPerPixel) +
+                  "\"" + all_values(dataset, DCM_SamplesPerPixel) +
                       "\" is not exported: only 1 (grayscale) or 3 (colour) are exported");
   }
-  const std::string photometric = text_of(dataset, DCM_PhotometricInterpretation);
+  const std::string photometric = all_values(dataset, DCM_PhotometricInterpretation);
   if (samples == 1 && (photometric == "MONOCHROME1" || photometric == "MONOCHROME2")) {
     layout.white_is_zero = photometric == "MONOCHROME1";
   } else if (samples == 3 &&

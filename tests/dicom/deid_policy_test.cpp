@@ -4,23 +4,10 @@
 
 #include "tests/dicom/shared_profile.h"
 
-#include <fstream>
-#include <sstream>
-
 namespace helix::dicom {
 namespace {
 
-class DicomPolicy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const std::string text = read_shared_profile();
-    if (text.empty()) GTEST_SKIP() << "profile extract not present";
-    auto parsed = Profile::parse(text);
-    ASSERT_TRUE(parsed) << parsed.error().message();
-    profile_ = std::move(*parsed);
-  }
-  Profile profile_;
-};
+using DicomPolicy = SharedProfileTest;
 
 constexpr Tag kPatientName = make_tag(0x0010, 0x0010);
 constexpr Tag kStudyDate = make_tag(0x0008, 0x0020);

@@ -42,16 +42,8 @@ void fill(DcmDataset& ds) {
   ds.putAndInsertString(DcmTag(0x0009, 0x1001, EVR_LO), "private note for PID0001");
 }
 
-class DicomDeidentifier : public ::testing::Test {
+class DicomDeidentifier : public SharedProfileTest {
  protected:
-  void SetUp() override {
-    const std::string text = read_shared_profile();
-    if (text.empty()) GTEST_SKIP() << "profile extract not present";
-    auto parsed = Profile::parse(text);
-    ASSERT_TRUE(parsed) << parsed.error().message();
-    profile_ = std::move(*parsed);
-  }
-  Profile profile_;
   DeidKeys keys_{"site-secret", {}};
 };
 

@@ -71,14 +71,11 @@ bool inside(std::size_t x, std::size_t y) {
   return (x >= 1 && x < 4 && y >= 2 && y < 4) || (x == 7 && y == 5);
 }
 
-class DicomPixelCleaner : public ::testing::Test {
+class DicomPixelCleaner : public SharedProfileTest {
  protected:
   void SetUp() override {
-    const std::string text = read_shared_profile();
-    if (text.empty()) GTEST_SKIP() << "profile extract not present";
-    auto parsed = Profile::parse(text);
-    ASSERT_TRUE(parsed) << parsed.error().message();
-    profile_ = std::move(*parsed);
+    SharedProfileTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     auto rules = PixelRules::parse(kRules);
     ASSERT_TRUE(rules) << rules.error().to_string();
     rules_ = std::move(*rules);
@@ -110,7 +107,6 @@ class DicomPixelCleaner : public ::testing::Test {
       }
     }
   }
-  Profile profile_;
   PixelRules rules_;
 };
 

@@ -87,6 +87,23 @@ void grayscale(DcmDataset& ds, const char* photometric, Uint16 stored, bool is_s
   }
 }
 
+// An 8-bit, 3-sample image of kRows x kColumns; `bytes` in the given
+// planar configuration.
+void colour(DcmDataset& ds, const char* uid, const char* photometric, Uint16 planar,
+            const std::vector<Uint8>& bytes) {
+  ds.putAndInsertString(DCM_SOPInstanceUID, uid);
+  ds.putAndInsertUint16(DCM_Rows, kRows);
+  ds.putAndInsertUint16(DCM_Columns, kColumns);
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
+  ds.putAndInsertString(DCM_PhotometricInterpretation, photometric);
+  ds.putAndInsertUint16(DCM_PlanarConfiguration, planar);
+  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
+  ds.putAndInsertUint16(DCM_BitsStored, 8);
+  ds.putAndInsertUint16(DCM_HighBit, 7);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  ds.putAndInsertUint8Array(DCM_PixelData, bytes.data(), bytes.size());
+}
+
 class TiffExport : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -213,17 +230,7 @@ TEST_F(TiffExport, RgbPlanarOneIsWrittenInterleaved) {
     planes[2 * kPixels + i] = static_cast<Uint8>(200 + i);  // blue plane
   }
   DcmDataset ds;
-  ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.99.9.2");
-  ds.putAndInsertUint16(DCM_Rows, kRows);
-  ds.putAndInsertUint16(DCM_Columns, kColumns);
-  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
-  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
-  ds.putAndInsertUint16(DCM_PlanarConfiguration, 1);
-  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
-  ds.putAndInsertUint16(DCM_BitsStored, 8);
-  ds.putAndInsertUint16(DCM_HighBit, 7);
-  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
-  ds.putAndInsertUint8Array(DCM_PixelData, planes.data(), planes.size());
+  colour(ds, "1.2.826.0.1.3680043.99.9.2", "RGB", 1, planes);
   ASSERT_TRUE(write_tiff(ds, path("rgb.tif")));
   const auto read = read_tiff(path("rgb.tif"));
   ASSERT_EQ(read.size(), 1u);
@@ -248,17 +255,7 @@ TEST_F(TiffExport, YbrFullIsConvertedToRgb) {
     ybr[3 * i + 2] = 128;
   }
   DcmDataset ds;
-  ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.99.9.3");
-  ds.putAndInsertUint16(DCM_Rows, kRows);
-  ds.putAndInsertUint16(DCM_Columns, kColumns);
-  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
-  ds.putAndInsertString(DCM_PhotometricInterpretation, "YBR_FULL");
-  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
-  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
-  ds.putAndInsertUint16(DCM_BitsStored, 8);
-  ds.putAndInsertUint16(DCM_HighBit, 7);
-  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
-  ds.putAndInsertUint8Array(DCM_PixelData, ybr.data(), ybr.size());
+  colour(ds, "1.2.826.0.1.3680043.99.9.3", "YBR_FULL", 0, ybr);
   ASSERT_TRUE(write_tiff(ds, path("ybr.tif")));
   const auto read = read_tiff(path("ybr.tif"));
   ASSERT_EQ(read.size(), 1u);
