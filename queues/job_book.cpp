@@ -64,6 +64,13 @@ void JobBook::set_queue_priority(const std::string& queue, int64_t priority) {
   runnable_ = std::move(rebuilt);
 }
 
+void JobBook::set_tags(const std::string& job_id, std::map<std::string, std::string> tags) {
+  if (Job* job = find_mut(job_id)) {
+    job->tags = std::move(tags);
+    effects_.dirty.insert(job_id);
+  }
+}
+
 std::optional<JobFacts> JobBook::facts(const std::string& job_id) const {
   if (const Job* job = find(job_id))
     return JobFacts{job->status, job->status_reason, job->array_size};

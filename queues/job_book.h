@@ -122,6 +122,8 @@ class JobBook {
   // A RUNNABLE job that no node could ever run: FAILED now with `reason`.
   void refuse(const std::string& job_id, const std::string& reason, TimePoint now);
   void set_queue_priority(const std::string& queue, int64_t priority);
+  // TagResource / UntagResource of an unfinished job: its tags become `tags`.
+  void set_tags(const std::string& job_id, std::map<std::string, std::string> tags);
 
   // The next time evaluate() has work (a timeout, a kill deadline, a
   // jobStateTimeLimitAction).

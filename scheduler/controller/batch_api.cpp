@@ -383,6 +383,20 @@ struct Routed {
     }
   }
 
+  // /v1/tags/{resourceArn}: POST tags, DELETE ?tagKeys=..., GET lists.
+  HttpResponse tags(const std::string& arn, const json& body) {
+    const std::string& method = request.wire.method;
+    if (method == "POST") return respond(c.tag_resource(arn, body, caller));
+    if (method == "GET") return respond(c.list_tags_for_resource(arn, caller));
+    if (method == "DELETE") {
+      std::vector<std::string> keys;
+      for (const auto& [name, value] : request.query)
+        if (name == "tagKeys") keys.push_back(value);
+      return respond(c.untag_resource(arn, keys, caller));
+    }
+    return error_reply(405, "ClientException", method + " is not a tags operation");
+  }
+
   HttpResponse helix(const std::string& rest, const json& body) {
     if (rest == "nodes") return respond(c.nodes_view(caller));
     if (rest == "whoami")
@@ -444,16 +458,13 @@ HttpResponse BatchApi::handle(const HttpRequest& request) {
   if (!body) return from_error(body.error());
   Routed routed{controller_, clock_, request, caller};
   const std::string& path = request.path;
+  if (path.rfind("/v1/tags/", 0) == 0) return routed.tags(path.substr(9), *body);
   if (path.rfind("/v1/", 0) == 0 && request.wire.method == "POST") {
     if (!body->is_object())
       return from_error(Error::invalid("", "the request body must be a JSON object"));
     return routed.batch(path.substr(4), *body);
   }
   if (path.rfind("/helix/v1/", 0) == 0) return routed.helix(path.substr(10), *body);
-  if (path.rfind("/v1/tags/", 0) == 0)
-    return error_reply(400, "ClientException",
-                       "tagging existing resources is not supported by helix yet; "
-                       "give tags when creating them");
   return error_reply(404, "ClientException",
                      "no such operation: " + request.wire.method + " " + path);
 }

@@ -354,9 +354,11 @@ Result<T> Controller::call(std::function<Result<T>()> work) {
   return future.get();
 }
 
-// controller_states.cpp calls into the loop with this one.
+// controller_states.cpp and controller_tags.cpp call into the loop with these.
 template Result<states::ApiReply> Controller::call<states::ApiReply>(
     std::function<Result<states::ApiReply>()> work);
+template Result<nlohmann::json> Controller::call<nlohmann::json>(
+    std::function<Result<nlohmann::json>()> work);
 
 void Controller::run_loop() {
   for (;;) {

@@ -106,6 +106,13 @@ class Controller {
   Result<Json> update_scheduling_policy(const Json& body, const Identity& caller);
   Result<Json> delete_scheduling_policy(const std::string& name, const Identity& caller);
   Result<StoredUser> create_credentials(const std::string& user, const Identity& caller);
+  // TagResource / UntagResource / ListTagsForResource (controller_tags.cpp)
+  // of the job, job definition revision, job queue, compute environment or
+  // scheduling policy an ARN names.
+  Result<Json> tag_resource(const std::string& arn, const Json& body, const Identity& caller);
+  Result<Json> untag_resource(const std::string& arn, const std::vector<std::string>& keys,
+                              const Identity& caller);
+  Result<Json> list_tags_for_resource(const std::string& arn, const Identity& caller);
 
   // SigV4 lookups from HTTP threads.
   std::optional<StoredUser> user_of_key(const std::string& access_key_id) const;
@@ -171,6 +178,13 @@ class Controller {
   // The agent running `task_id`, or nullptr (unknown or finished task).
   workers::NodeAgent* agent_of_task(const std::string& task_id);
   Result<void> require_admin(const Identity& caller, const std::string& action) const;
+  // The tags of the resource `arn` names, changed by `change` (nullopt: only
+  // read) and stored; returns them. On the loop thread.
+  using TagChange = std::function<Result<std::map<std::string, std::string>>(
+      const std::map<std::string, std::string>&)>;
+  Result<std::map<std::string, std::string>> change_tags(const std::string& arn,
+                                                         const TagChange& change,
+                                                         const Identity& caller);
   const queues::JobDefinition* find_definition(const std::string& name,
                                                std::optional<int> revision) const;
   std::string log_dir() const { return options_.state_dir + "/logs"; }

@@ -115,6 +115,53 @@ class AwsCliTest(unittest.TestCase):
                              containerOverrides={"command": ["true"]})
         self.assertIn("Job Queue nope does not exist.", str(ctx.exception))
 
+    def test_tags_of_existing_resources_through_the_aws_cli_and_boto3(self):
+        aws = self.d.aws
+        q = aws("create-job-queue", "--job-queue-name", "tagged-q", "--priority", "1",
+                "--compute-environment-order", "order=1,computeEnvironment=local",
+                "--tags", "team=imaging")["jobQueueArn"]
+        self.assertEqual(aws("list-tags-for-resource", "--resource-arn", q)["tags"],
+                         {"team": "imaging"})
+        aws("tag-resource", "--resource-arn", q, "--tags", "team=genomics,cost=lab-7")
+        self.assertEqual(aws("list-tags-for-resource", "--resource-arn", q)["tags"],
+                         {"team": "genomics", "cost": "lab-7"})
+        aws("untag-resource", "--resource-arn", q, "--tag-keys", "team", "absent")
+        self.assertEqual(aws("list-tags-for-resource", "--resource-arn", q)["tags"],
+                         {"cost": "lab-7"})
+        # DescribeJobQueues shows the same tags: they are the queue's own.
+        described = aws("describe-job-queues", "--job-queues", "tagged-q")["jobQueues"][0]
+        self.assertEqual(described["tags"], {"cost": "lab-7"})
+        # Bad input is refused whole: nothing of the request is kept.
+        refused = aws("tag-resource", "--resource-arn", q, "--tags", "ok=1,aws:owner=me",
+                      check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("tags.aws:owner", refused.stderr)
+        self.assertEqual(aws("list-tags-for-resource", "--resource-arn", q)["tags"],
+                         {"cost": "lab-7"})
+        missing = aws("list-tags-for-resource", "--resource-arn",
+                      q.replace("tagged-q", "no-such-q"), check=False)
+        self.assertIn("no such resource", missing.stderr)
+
+        # A job, through boto3, while it runs and after it ended.
+        batch = self.d.boto3()
+        job = batch.submit_job(jobName="tagged", jobQueue="default", jobDefinition="helix-command",
+                               containerOverrides={"command": ["sleep", "0.5"]},
+                               tags={"run": "1"})
+        batch.tag_resource(resourceArn=job["jobArn"], tags={"sample": "S1"})
+        self.d.wait(job["jobId"])
+        batch.untag_resource(resourceArn=job["jobArn"], tagKeys=["run"])
+        self.assertEqual(batch.list_tags_for_resource(resourceArn=job["jobArn"])["tags"],
+                         {"sample": "S1"})
+        self.assertEqual(batch.describe_jobs(jobs=[job["jobId"]])["jobs"][0]["tags"],
+                         {"sample": "S1"})
+        # Tags survive kill -9 of helixd: each change was committed.
+        self.d.kill9()
+        self.d.start()
+        self.assertEqual(aws("list-tags-for-resource", "--resource-arn", q)["tags"],
+                         {"cost": "lab-7"})
+        self.assertEqual(self.d.boto3().list_tags_for_resource(resourceArn=job["jobArn"])["tags"],
+                         {"sample": "S1"})
+
     def test_unsigned_and_badly_signed_requests_get_403(self):
         req = urllib.request.Request(self.d.endpoint() + "/v1/describejobqueues", data=b"{}",
                                      headers={"Content-Type": "application/json"}, method="POST")

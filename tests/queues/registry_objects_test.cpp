@@ -1,11 +1,39 @@
 #include <gtest/gtest.h>
 
+#include "queues/common_fields.h"
 #include "queues/compute_environment.h"
 
 namespace helix::queues {
 namespace {
 
 using nlohmann::json;
+
+TEST(Tags, MergeReplacesGivenKeysAndRefusesBadOnesWhole) {
+  Limits limits;
+  limits.max_tags = 3;
+  auto merged = merge_tags({{"team", "a"}}, {{"team", "b"}, {"cost", "7"}}, limits);
+  ASSERT_TRUE(merged) << merged.error().message();
+  EXPECT_EQ(*merged, (std::map<std::string, std::string>{{"team", "b"}, {"cost", "7"}}));
+  auto bad = merge_tags(
+      {}, {{"aws:owner", "x"}, {std::string(129, 'k'), ""}, {"v", std::string(257, 'v')}}, limits);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("tags.aws:owner"), std::string::npos);
+  EXPECT_NE(bad.error().message().find("1 to 128 characters"), std::string::npos);
+  EXPECT_NE(bad.error().message().find("tags.v: a tag value has at most 256"), std::string::npos);
+  auto full = merge_tags({{"a", ""}, {"b", ""}, {"c", ""}}, {{"d", ""}}, limits);
+  ASSERT_FALSE(full);
+  EXPECT_NE(full.error().message().find("would have 4 tags, the maximum is 3"), std::string::npos);
+  EXPECT_FALSE(merge_tags({}, {}, limits));
+}
+
+TEST(Tags, RemoveIgnoresAbsentKeysAndNeedsSomeKeys) {
+  auto left = remove_tags({{"a", "1"}, {"b", "2"}}, {"a", "zzz"}, Limits{});
+  ASSERT_TRUE(left);
+  EXPECT_EQ(*left, (std::map<std::string, std::string>{{"b", "2"}}));
+  auto none = remove_tags({{"a", "1"}}, {}, Limits{});
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message().find("tagKeys"), std::string::npos);
+}
 
 TEST(JobQueue, CreateOrdersComputeEnvironmentsAndAcceptsArns) {
   auto q = parse_create_job_queue(json::parse(R"({"jobQueueName": "high", "priority": 10,
