@@ -6,7 +6,7 @@
 # job definition (extracted from jobdefs/genomics/NAME.json into DEFS/NAME.sh
 # by the bench), with the definition's vCPUs as threads.
 # Run from the output directory (snakemake --directory OUT) with
-#   --config defs=DIR data=DIR samples="S1 S2 S3" regions=N report=report.py
+#   --config defs=DIR data=DIR samples="S1 S2 S3" regions=N report=report.py tool=helix-genomics
 import json
 
 DEFS = config["defs"]
@@ -14,6 +14,7 @@ DATA = config["data"]
 SAMPLES = str(config["samples"]).split()
 REGIONS = int(config["regions"])
 REPORT = config["report"]
+TOOL = config["tool"]  # the helix-genomics binary
 
 
 def run(name):
@@ -101,7 +102,7 @@ checkpoint split_regions:  # genomics-split-regions, 1 vCPU
         "{s}/regions.json",
     threads: 1
     shell:
-        run("genomics-split-regions") + " ref.fa " + str(REGIONS) + " {output}"
+        run("genomics-split-regions") + f" {TOOL} ref.fa {REGIONS} {{wildcards.s}}/{{wildcards.s}}.bam {{output}}"
 
 
 rule call_region:  # genomics-bcftools-call-region, 1 vCPU
@@ -161,10 +162,20 @@ rule snpeff:  # genomics-snpeff-annotate, 1 vCPU
         run("genomics-snpeff-annotate") + " {input.config} helix {input.vcf} {output}"
 
 
+rule summary:  # genomics-sample-summary, 1 vCPU (after both branches, as in the ASL)
+    input:
+        vcf="{s}/{s}.annotated.vcf.gz",
+        stats="{s}/{s}.stats",
+    output:
+        "{s}/{s}.summary.json",
+    threads: 1
+    shell:
+        run("genomics-sample-summary") + f" {TOOL} {{wildcards.s}} {{wildcards.s}}/{{wildcards.s}}.bam {{input.vcf}} {{output}}"
+
+
 rule report:  # genomics-report, 1 vCPU; the summary the ASL's Map would produce
     input:
-        expand("{s}/{s}.annotated.vcf.gz", s=SAMPLES),
-        expand("{s}/{s}.stats", s=SAMPLES),
+        expand("{s}/{s}.summary.json", s=SAMPLES),
     output:
         "report.json",
         "report.html",
@@ -173,7 +184,7 @@ rule report:  # genomics-report, 1 vCPU; the summary the ASL's Map would produce
             [
                 {"id": s, "status": "SUCCEEDED", "bam": f"{s}/{s}.bam",
                  "vcf": f"{s}/{s}.annotated.vcf.gz", "stats": f"{s}/{s}.stats",
-                 "flagstat": f"{s}/{s}.flagstat.json"}
+                 "flagstat": f"{s}/{s}.flagstat.json", "summary": f"{s}/{s}.summary.json"}
                 for s in SAMPLES
             ]
         ),

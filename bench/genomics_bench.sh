@@ -10,8 +10,9 @@
 # parameters and thread counts (nproc inside the script: the machine for the
 # first two, the attempt's cpuset for helix). Same job graph too: bwa index
 # once beside snpEff's database build; per sample prepare, bwa mem|sort, index,
-# split regions, bcftools call per region, concat, bcftools csq, snpEff,
-# samtools stats/flagstat; then the report.
+# split regions (helix-genomics), bcftools call per region, concat, bcftools
+# csq, snpEff, samtools stats/flagstat, the sample summary (helix-genomics);
+# then the report.
 # Each way indexes its own copy of ref.fa (bwa index writes next to it).
 #
 # Prints `metric value unit` lines. cpu_bound_vs_sequential_ratio is the best
@@ -72,8 +73,8 @@ summary() {  # the per-sample summary the ASL's Map hands to the report
   local sep="" s
   printf '['
   for s in $samples; do
-    printf '%s{"id":"%s","status":"SUCCEEDED","bam":"%s/%s.bam","vcf":"%s/%s.annotated.vcf.gz","stats":"%s/%s.stats","flagstat":"%s/%s.flagstat.json"}' \
-      "$sep" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s"
+    printf '%s{"id":"%s","status":"SUCCEEDED","bam":"%s/%s.bam","vcf":"%s/%s.annotated.vcf.gz","stats":"%s/%s.stats","flagstat":"%s/%s.flagstat.json","summary":"%s/%s.summary.json"}' \
+      "$sep" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s" "$s"
     sep=,
   done
   printf ']'
@@ -91,7 +92,7 @@ t0=$(now)
     def prepare-sample "$s" "$d/${s}_R1.fq.gz" "$d/${s}_R2.fq.gz" .
     def bwa-mem-sort ref.fa "$s" "$d/${s}_R1.fq.gz" "$d/${s}_R2.fq.gz" "$s/$s.bam"
     def samtools-index "$s/$s.bam"
-    def split-regions ref.fa "$regions" "$s/regions.json"
+    def split-regions "$bin/helix-genomics" ref.fa "$regions" "$s/$s.bam" "$s/regions.json"
     jq -r '.[] | "\(.index) \(.region)"' "$s/regions.json" | while read -r i r; do
       def bcftools-call-region ref.fa "$r" "$s/$s.bam" "$s/regions/r$i.vcf.gz"
     done
@@ -99,6 +100,7 @@ t0=$(now)
     def bcftools-csq ref.fa genes.gff3 "$s/$s.calls.vcf.gz" "$s/$s.csq.vcf.gz"
     def snpeff-annotate snpeff/snpEff.config helix "$s/$s.csq.vcf.gz" "$s/$s.annotated.vcf.gz"
     def samtools-stats "$s/$s.bam" "$s/$s"
+    def sample-summary "$bin/helix-genomics" "$s" "$s/$s.bam" "$s/$s.annotated.vcf.gz" "$s/$s.summary.json"
   done
   def report "$repo/scripts/genomics/report.py" . "$(summary)"
   times > "$w/seq.times"  # line 2: the tools' CPU time, user and sys, as 1m2.345s
@@ -113,7 +115,7 @@ newout smk
 t0=$(now)
 snakemake --snakefile "$repo/bench/genomics.smk" --directory "$w/smk" --cores "$cores" --quiet \
   --config defs="$defs" data="$w/data" samples="$samples" regions="$regions" \
-  report="$repo/scripts/genomics/report.py" > "$w/smk.log" 2>&1 || { cat "$w/smk.log" >&2; exit 1; }
+  report="$repo/scripts/genomics/report.py" tool="$bin/helix-genomics" > "$w/smk.log" 2>&1 || { cat "$w/smk.log" >&2; exit 1; }
 smk_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
 log "snakemake: ${smk_s}s ($(snakemake --version))"
 
@@ -131,9 +133,9 @@ export HELIX_ENDPOINT=unix://$st/helixd.sock
 "$bin/helix" apply "$repo/jobdefs/genomics" > "$w/helix-apply.log"
 setup_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')
 jq -n --arg d "$w/data" --arg o "$w/helix" --arg s "$samples" --argjson n "$regions" \
-  --arg rep "$repo/scripts/genomics/report.py" '{
+  --arg rep "$repo/scripts/genomics/report.py" --arg tool "$bin/helix-genomics" '{
     reference: "\($o)/ref.fa", annotation: "\($o)/genes.gff3", outdir: $o, regions: $n,
-    queue: "default", report_script: $rep,
+    queue: "default", report_script: $rep, helix_genomics: $tool,
     samples: [$s | split(" ")[] | select(. != "") |
               {id: ., fastq1: "\($d)/\(.)_R1.fq.gz", fastq2: "\($d)/\(.)_R2.fq.gz"}]}' > "$w/input.json"
 t0=$(now)
@@ -177,7 +179,7 @@ for j in jobs:
 def done(*names):
     return max(J[n]["stopped"] for n in names)
 samples = sorted({n.split("-", 1)[1] for n in J if n.startswith("align-")}, key=lambda s: (len(s), s))
-sample_done = {s: done(*[n for n in J if n in (f"snpeff-{s}", f"qc-{s}")]) for s in samples}
+sample_done = {s: done(f"summary-{s}") for s in samples}
 deps = {"bwa-index": t0, "snpeff-build": t0}  # job name -> when its dependencies were done
 for k, s in enumerate(samples):  # PerSample MaxConcurrency 2: item k waits for a free slot
     if k < 2:
@@ -194,6 +196,7 @@ for k, s in enumerate(samples):  # PerSample MaxConcurrency 2: item k waits for 
     deps[f"gather-{s}"] = done(*calls)
     deps[f"annotate-{s}"] = done(f"gather-{s}")
     deps[f"snpeff-{s}"] = done(f"annotate-{s}")
+    deps[f"summary-{s}"] = done(f"snpeff-{s}", f"qc-{s}")
 deps["report"] = max(sample_done.values())
 def occupied(name, t):
     return sum(J[o]["vcpus"] for o in J if o != name and any(a <= t < b for a, b in J[o]["runs"]))

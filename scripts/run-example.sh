@@ -24,7 +24,7 @@ export HELIX_ENDPOINT="unix://$state/helixd.sock"
 "$BIN/helix" apply jobdefs/genomics/ >/dev/null
 rm -rf "$dir/out"
 mkdir -p "$dir/out"
-python3 - "$dir" "$PWD" >"$dir/input.json" <<'PY'
+python3 - "$dir" "$PWD" "$BIN/helix-genomics" >"$dir/input.json" <<'PY'
 import json, os, sys
 d, repo = sys.argv[1], sys.argv[2]
 samples = sorted(f[:-9] for f in os.listdir(d + "/data") if f.endswith("_R1.fq.gz"))
@@ -33,7 +33,8 @@ print(json.dumps({
     "samples": [{"id": s, "fastq1": f"{d}/data/{s}_R1.fq.gz", "fastq2": f"{d}/data/{s}_R2.fq.gz"}
                 for s in samples],
     "outdir": f"{d}/out", "regions": 4, "queue": "default",
-    "report_script": f"{repo}/scripts/genomics/report.py"}, indent=2))
+    "report_script": f"{repo}/scripts/genomics/report.py",
+    "helix_genomics": os.path.abspath(sys.argv[3])}, indent=2))
 PY
 "$BIN/helix" run pipelines/genomics-secondary.asl.json --input "@$dir/input.json" --follow
 echo "report: $dir/out/report.html"

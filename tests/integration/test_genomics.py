@@ -64,7 +64,8 @@ class GenomicsPipelineTest(unittest.TestCase):
             json.dump({"reference": os.path.join(cls.data, "ref.fa"),
                        "annotation": os.path.join(cls.data, "genes.gff3"),
                        "samples": samples, "outdir": cls.out, "regions": 4, "queue": "default",
-                       "report_script": os.path.join(REPO, "scripts/genomics/report.py")}, f)
+                       "report_script": os.path.join(REPO, "scripts/genomics/report.py"),
+                       "helix_genomics": os.path.join(BIN, "helix-genomics")}, f)
         # While the pipeline runs, kill S1's alignment job with SIGKILL once
         # (as an admin or a dying node would): the job exits 137 and its
         # retry strategy runs it again; the execution must still succeed.
@@ -115,8 +116,14 @@ class GenomicsPipelineTest(unittest.TestCase):
         self.assertEqual(status, {"S1": "SUCCEEDED", "S2": "SUCCEEDED", "BAD": "FAILED"})
         good = [s for s in report["samples"] if s["status"] == "SUCCEEDED"]
         for s in good:
+            # From helix-genomics summary (BAM index, VCF): tiny data is ~30x,
+            # every read maps; both annotators' consequences are counted.
             self.assertEqual(s["readsMapped"], s["readsTotal"])
             self.assertGreater(s["meanDepth"], 25)
+            self.assertLess(s["meanDepth"], 35)
+            self.assertGreater(s["variantsByType"]["SNV"], 0)
+            self.assertGreater(s["variantsByConsequence"].get("missense", 0), 0)
+            self.assertGreater(s["snpEffConsequences"].get("missense_variant", 0), 0)
         with open(os.path.join(self.out, "report.html")) as f:
             page = f.read()
         for sample in ("S1", "S2", "BAD"):

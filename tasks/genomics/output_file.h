@@ -1,0 +1,18 @@
+// output_file: writes a whole output file as PATH.tmp, then renames it to
+// PATH, so a killed task never leaves a complete-looking PATH (the rule every
+// genomics job follows, jobdefs/genomics/README.md). A retried attempt
+// overwrites both.
+#pragma once
+
+#include <string>
+
+#include "common/error.h"
+
+namespace helix::genomics {
+
+// Unavailable, naming the file, when the write or the rename fails; PATH.tmp
+// is removed then.
+[[nodiscard]] Result<void> write_file_atomically(const std::string& path,
+                                                 const std::string& contents);
+
+}  // namespace helix::genomics
