@@ -58,7 +58,8 @@ class GenomicsPipelineTest(unittest.TestCase):
         subprocess.run([os.path.join(BIN, "helix"), "apply", os.path.join(REPO, "jobdefs/genomics")],
                        env=cls.env, check=True, capture_output=True)
         samples = [{"id": s, "fastq1": os.path.join(cls.data, f"{s}_R1.fq.gz"),
-                    "fastq2": os.path.join(cls.data, f"{s}_R2.fq.gz")} for s in ("S1", "S2", "BAD")]
+                    "fastq2": os.path.join(cls.data, f"{s}_R2.fq.gz")}
+                   for s in ("S1", "S2", "BAD", "S2")]  # S2 listed twice by mistake
         cls.input = os.path.join(cls.dir, "input.json")
         with open(cls.input, "w") as f:
             json.dump({"reference": os.path.join(cls.data, "ref.fa"),
@@ -109,11 +110,21 @@ class GenomicsPipelineTest(unittest.TestCase):
 
     def test_execution_succeeds_with_every_sample_reported(self):
         self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
-        self.assertIn("PerSample: 3 of 3 items done", self.result.stdout)
+        self.assertIn("PerSample: 4 of 4 items done", self.result.stdout)
         with open(os.path.join(self.out, "report.json")) as f:
             report = json.load(f)
-        status = {s["id"]: s["status"] for s in report["samples"]}
-        self.assertEqual(status, {"S1": "SUCCEEDED", "S2": "SUCCEEDED", "BAD": "FAILED"})
+        status = sorted((s["id"], s["status"]) for s in report["samples"])
+        # The second S2 is refused (whichever item claims the id first runs).
+        self.assertEqual(status, [("BAD", "FAILED"), ("S1", "SUCCEEDED"), ("S2", "FAILED"),
+                                  ("S2", "SUCCEEDED")])
+        twice = [s for s in report["samples"] if s["id"] == "S2" and s["status"] == "FAILED"][0]
+        self.assertIn("prepare-S2", twice["reason"])
+        # (With a filter, ListJobs ignores jobStatus, as AWS does.)
+        jobs = self.d.batch("ListJobs", {"jobQueue": "default", "filters": [
+            {"name": "JOB_NAME", "values": ["prepare-S2"]}]})["jobSummaryList"]
+        failed = [j for j in jobs if j["status"] == "FAILED"]
+        self.assertEqual(len(failed), 1, jobs)
+        self.assertIn("sample S2 is listed twice in this run", self.d.log(failed[0]["jobId"]))
         good = [s for s in report["samples"] if s["status"] == "SUCCEEDED"]
         for s in good:
             # From helix-genomics summary (BAM index, VCF): tiny data is ~30x,
