@@ -178,8 +178,8 @@ class Controller {
   // The agent running `task_id`, or nullptr (unknown or finished task).
   workers::NodeAgent* agent_of_task(const std::string& task_id);
   Result<void> require_admin(const Identity& caller, const std::string& action) const;
-  // The tags of the resource `arn` names, changed by `change` (nullopt: only
-  // read) and stored; returns them. On the loop thread.
+  // The tags of the resource `arn` names, changed by `change` and stored (an
+  // empty `change` only reads them); returns them. On the loop thread.
   using TagChange = std::function<Result<std::map<std::string, std::string>>(
       const std::map<std::string, std::string>&)>;
   Result<std::map<std::string, std::string>> change_tags(const std::string& arn,
