@@ -116,22 +116,30 @@ int run_describe(const CommandContext& ctx, const std::vector<std::string>& job_
   return status;
 }
 
-int run_logs(const CommandContext& ctx, const std::string& job_id, int attempt, bool follow) {
-  constexpr auto kPoll = std::chrono::milliseconds(200);
-  if (follow && attempt == 0) {
-    // Pin the attempt, so a retry starting while we read does not splice
-    // another attempt's log in at the old offset.
-    for (;;) {
-      auto job = describe_one(ctx.client, job_id);
-      if (!job) return report(ctx, job.error());
-      attempt = latest_attempt_number(*job);
-      if (attempt > 0) break;
-      if (is_final_status(job->value("status", "")))
-        return report(ctx, Error::not_found("job " + job_id + " ended without running: " +
-                                            job->value("statusReason", "no reason given")));
-      std::this_thread::sleep_for(kPoll);
+namespace {
+
+constexpr auto kLogPoll = std::chrono::milliseconds(200);
+
+// The first attempt numbered above `after`, once the job has one; 0 when
+// the job ended without another; -1 after reporting an error.
+int next_attempt(const CommandContext& ctx, const std::string& job_id, int after) {
+  for (;;) {
+    auto job = describe_one(ctx.client, job_id);
+    if (!job) {
+      report(ctx, job.error());
+      return -1;
     }
+    const int latest = latest_attempt_number(*job);
+    if (latest > after) return latest;
+    if (is_final_status(job->value("status", ""))) return 0;
+    std::this_thread::sleep_for(kLogPoll);
   }
+}
+
+// Prints attempt `attempt`'s log (0: the latest) from its start; with
+// `follow`, until the attempt has ended and its log is read to the end.
+int print_attempt_log(const CommandContext& ctx, const std::string& job_id, int attempt,
+                      bool follow) {
   int64_t offset = 0;
   for (;;) {
     std::string query = attempt > 0 ? "attempt=" + std::to_string(attempt) + "&" : "";
@@ -140,7 +148,7 @@ int run_logs(const CommandContext& ctx, const std::string& job_id, int attempt, 
     if (!reply) return report(ctx, reply.error());
     if (reply->status == 404 && follow) {
       // The attempt helixd named a moment ago may not have a log yet.
-      std::this_thread::sleep_for(kPoll);
+      std::this_thread::sleep_for(kLogPoll);
       continue;
     }
     if (reply->status != 200) return report(ctx, error_from_reply(*reply));
@@ -160,8 +168,32 @@ int run_logs(const CommandContext& ctx, const std::string& job_id, int attempt, 
     offset = next;
     if (!progressed) {
       if (!follow) return 0;
-      std::this_thread::sleep_for(kPoll);
+      std::this_thread::sleep_for(kLogPoll);
     }
+  }
+}
+
+}  // namespace
+
+int run_logs(const CommandContext& ctx, const std::string& job_id, int attempt, bool follow) {
+  if (!follow || attempt > 0) return print_attempt_log(ctx, job_id, attempt, follow);
+  // Following without --attempt: every attempt in turn, retries included.
+  // Each is pinned by number, so a retry starting while we read does not
+  // splice another attempt's log in at the old offset.
+  attempt = next_attempt(ctx, job_id, 0);
+  if (attempt < 0) return 1;
+  if (attempt == 0) {
+    auto job = describe_one(ctx.client, job_id);
+    if (!job) return report(ctx, job.error());
+    return report(ctx, Error::not_found("job " + job_id + " ended without running: " +
+                                        job->value("statusReason", "no reason given")));
+  }
+  for (;;) {
+    if (int status = print_attempt_log(ctx, job_id, attempt, true); status != 0) return status;
+    const int next = next_attempt(ctx, job_id, attempt);
+    if (next <= 0) return next < 0 ? 1 : 0;
+    ctx.err << "helix: job " << job_id << " is retried: attempt " << next << "\n" << std::flush;
+    attempt = next;
   }
 }
 

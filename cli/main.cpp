@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("id", logs_id, "job id")->required();
   logs_cmd->add_option("--attempt", logs_attempt, "attempt number (default: the latest)")
       ->check(CLI::PositiveNumber);
-  logs_cmd->add_flag("-f,--follow", logs_follow, "keep printing until the attempt ends");
+  logs_cmd->add_flag(
+      "-f,--follow", logs_follow,
+      "keep printing until the job ends, each retry in turn (with --attempt: that one)");
 
   std::string cancel_id, cancel_reason = "Cancelled by helix CLI";
   auto* cancel_cmd = app.add_subcommand("cancel", "cancel a job that has not started");

@@ -39,6 +39,16 @@ class CliTest(unittest.TestCase):
         self.assertEqual(detail[0]["status"] if isinstance(detail, list) else detail["jobs"][0]["status"],
                          "SUCCEEDED")
 
+    def test_logs_follow_prints_every_attempt_of_a_retried_job(self):
+        # Attempt 1 fails after a moment, attempt 2 succeeds: -f follows both.
+        script = 'sleep 0.3; echo "attempt $AWS_BATCH_JOB_ATTEMPT"; [ "$AWS_BATCH_JOB_ATTEMPT" -ge 2 ]'
+        job_id = self.helix("submit", "--retries", "2", "--", "sh", "-c", script).stdout.strip()
+        proc = self.helix("logs", "-f", job_id)
+        self.assertEqual(proc.stdout, "attempt 1\nattempt 2\n")
+        self.assertIn(f"job {job_id} is retried: attempt 2", proc.stderr)
+        # --attempt pins one attempt.
+        self.assertEqual(self.helix("logs", "--attempt", "1", job_id).stdout, "attempt 1\n")
+
     def test_wait_exits_with_the_jobs_exit_code(self):
         job_id = self.helix("submit", "--", "sh", "-c", "exit 7").stdout.strip()
         proc = self.helix("wait", job_id, check=False)
