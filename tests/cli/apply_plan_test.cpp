@@ -21,6 +21,20 @@ TEST(SetsSameValues, ComparesOnlyWhatTheFileSets) {
   EXPECT_FALSE(sets_same_values(json::parse(R"({"missing": 1})"), existing));
 }
 
+TEST(SetsSameValues, EvaluateOnExitActionIgnoresCase) {
+  const json wanted = json::parse(R"({"retryStrategy": {"attempts": 2,
+    "evaluateOnExit": [{"onExitCode": "137", "action": "retry"}]}})");
+  const json stored = json::parse(R"({"retryStrategy": {"attempts": 2,
+    "evaluateOnExit": [{"onExitCode": "137", "action": "RETRY"}]}})");
+  EXPECT_TRUE(sets_same_values(wanted, stored));
+  const json other = json::parse(R"({"retryStrategy": {"attempts": 2,
+    "evaluateOnExit": [{"onExitCode": "137", "action": "EXIT"}]}})");
+  EXPECT_FALSE(sets_same_values(wanted, other));
+  // Other strings keep their case.
+  EXPECT_FALSE(
+      sets_same_values(json{{"jobDefinitionName", "a"}}, json{{"jobDefinitionName", "A"}}));
+}
+
 TEST(SetsSameValues, NamedElementsMatchInAnyOrder) {
   // helixd lists resourceRequirements as VCPU, MEMORY, GPU whatever the file's order.
   json existing = json::parse(R"({"resourceRequirements": [{"type": "VCPU", "value": "1"},
