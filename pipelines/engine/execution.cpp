@@ -1,7 +1,11 @@
 #include "pipelines/engine/execution.h"
 
+#include "common/text.h"
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <set>
 
@@ -234,38 +238,153 @@ bool is_activity_arn(std::string_view resource) {
          resource.substr(pos).rfind("activity:", 0) == 0 && resource.size() > pos + 9;
 }
 
+namespace {
+
+bool has_details(const HistoryEvent& e) { return !e.details.is_null() || !e.payload_key.empty(); }
+
+double wire_seconds(TimePoint t) { return static_cast<double>(to_epoch_us(t)) / 1e6; }
+
+// The member that holds an event's details: every *StateEntered and
+// *StateExited type shares one name; the others are "<camelType>EventDetails".
+std::string details_member(std::string_view type) {
+  if (type.size() > 12 && type.compare(type.size() - 12, 12, "StateEntered") == 0)
+    return "stateEnteredEventDetails";
+  if (type.size() > 11 && type.compare(type.size() - 11, 11, "StateExited") == 0)
+    return "stateExitedEventDetails";
+  return camel(type) + "EventDetails";
+}
+
+// The details in AWS's form: payloads as JSON text beside their ...Details.
+Json wire_details(const HistoryEvent& e) {
+  Json d = e.details;
+  if (!e.payload_key.empty()) {
+    if (!d.is_object()) d = Json::object();
+    d["name"] = e.state_name;
+    d[std::string(e.payload_key)] = e.payload;
+  }
+  for (const char* member : {"input", "output", "parameters"}) {
+    auto it = d.find(member);
+    if (it != d.end() && !it->is_string()) *it = it->dump();
+    if (it != d.end()) d[std::string(member) + "Details"] = Json{{"truncated", false}};
+  }
+  if (auto it = d.find("assignedVariables"); it != d.end()) {
+    for (auto& v : *it) v = v.dump();
+    d["assignedVariablesDetails"] = Json{{"truncated", false}};
+  }
+  return d;
+}
+
+// Appends `text` as a JSON string the way dump() writes it (ensure_ascii
+// off: only quotes, backslashes and control characters are escaped). Text
+// with a byte above 0x7F goes through dump() itself, which also checks
+// that it is UTF-8 and throws as dump() would.
+void append_json_string(std::string& out, std::string_view text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      out += Json(std::string(text)).dump();
+      return;
+    }
+  append_json_quoted(out, text);
+}
+
+void append_integer(std::string& out, int64_t value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+// Appends wire_details(e).dump(). State entered / exited events without
+// other details (most of a history) are written directly.
+void append_details(std::string& out, const HistoryEvent& e) {
+  if (!e.details.is_null() || (e.payload_key != "input" && e.payload_key != "output")) {
+    out += wire_details(e).dump();
+    return;
+  }
+  std::string dumped;
+  if (!e.payload.is_string()) dumped = e.payload.dump();
+  std::string_view payload =
+      e.payload.is_string() ? std::string_view(e.payload.get_ref<const std::string&>()) : dumped;
+  auto append_payload = [&] {
+    out += '"';
+    out += e.payload_key;
+    out += "\":";
+    append_json_string(out, payload);
+    out += ",\"";
+    out += e.payload_key;
+    out += "Details\":{\"truncated\":false}";
+  };
+  auto append_name = [&] {
+    out += "\"name\":";
+    append_json_string(out, e.state_name);
+  };
+  // Members sorted by name, as dump() writes them: input < name < output.
+  out += '{';
+  if (e.payload_key < "name") {
+    append_payload();
+    out += ',';
+    append_name();
+  } else {
+    append_name();
+    out += ',';
+    append_payload();
+  }
+  out += '}';
+}
+
+}  // namespace
+
 Json HistoryEvent::to_wire() const {
   Json j;
   j["id"] = id;
   j["previousEventId"] = previous_event_id;
-  j["timestamp"] = static_cast<double>(to_epoch_us(timestamp)) / 1e6;
+  j["timestamp"] = wire_seconds(timestamp);
   j["type"] = std::string(type);
-  if (!details.is_null() || !payload_key.empty()) {
-    Json d = details;
-    if (!payload_key.empty()) {
-      if (!d.is_object()) d = Json::object();
-      d["name"] = state_name;
-      d[std::string(payload_key)] = payload;
-    }
-    for (const char* member : {"input", "output", "parameters"}) {
-      auto it = d.find(member);
-      if (it != d.end() && !it->is_string()) *it = it->dump();
-      if (it != d.end()) d[std::string(member) + "Details"] = Json{{"truncated", false}};
-    }
-    if (auto it = d.find("assignedVariables"); it != d.end()) {
-      for (auto& v : *it) v = v.dump();
-      d["assignedVariablesDetails"] = Json{{"truncated", false}};
-    }
-    std::string member;
-    if (type.size() > 12 && type.compare(type.size() - 12, 12, "StateEntered") == 0)
-      member = "stateEnteredEventDetails";
-    else if (type.size() > 11 && type.compare(type.size() - 11, 11, "StateExited") == 0)
-      member = "stateExitedEventDetails";
-    else
-      member = camel(type) + "EventDetails";
-    j[member] = std::move(d);
-  }
+  if (has_details(*this)) j[details_member(type)] = wire_details(*this);
   return j;
+}
+
+std::string HistoryWireWriter::render(const HistoryEvent& e) {
+  std::string out;
+  out.reserve(256);
+  // dump() writes members sorted by name; the details member goes where
+  // its name falls among the four fixed ones.
+  std::string details = has_details(e) ? details_member(e.type) : std::string();
+  bool is_first = true;
+  auto member = [&](std::string_view name) {
+    out += is_first ? "{\"" : ",\"";
+    is_first = false;
+    out += name;
+    out += "\":";
+  };
+  auto details_if_before = [&](std::string_view next) {
+    if (details.empty() || details >= next) return;
+    member(details);
+    append_details(out, e);
+    details.clear();
+  };
+  details_if_before("id");
+  member("id");
+  append_integer(out, e.id);
+  details_if_before("previousEventId");
+  member("previousEventId");
+  append_integer(out, e.previous_event_id);
+  details_if_before("timestamp");
+  member("timestamp");
+  append_timestamp(out, e.timestamp);
+  details_if_before("type");
+  member("type");
+  append_json_string(out, e.type);
+  details_if_before("~");  // after every lower-case name
+  out += '}';
+  return out;
+}
+
+void HistoryWireWriter::append_timestamp(std::string& out, TimePoint timestamp) {
+  if (timestamp_text_.empty() || timestamp != timestamp_) {
+    timestamp_ = timestamp;
+    timestamp_text_ = Json(wire_seconds(timestamp)).dump();
+  }
+  out += timestamp_text_;
 }
 
 struct Execution::Impl {

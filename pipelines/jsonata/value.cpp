@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/text.h"
+
 namespace helix::jsonata {
 
 using nlohmann::json;
@@ -242,43 +244,7 @@ std::string format_number(double d) {
   return negative ? "-" + out : out;
 }
 
-static void quote(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
+static void quote(std::string& out, const std::string& s) { append_json_quoted(out, s); }
 
 static void stringify_into(std::string& out, const Value& v, bool pretty, int depth) {
   auto newline = [&](int d) {

@@ -482,7 +482,8 @@ ApiReply ExecutionService::describe_for_execution(const Json& request) {
 
 void ExecutionService::apply(Record& r, asl::Effects fx, TimePoint now) {
   changed_executions_.insert(r.arn);
-  for (const auto& ev : fx.events) new_events_.push_back({r.arn, ev.id, ev.to_wire().dump()});
+  asl::HistoryWireWriter wire;
+  for (const auto& ev : fx.events) new_events_.push_back({r.arn, ev.id, wire.render(ev)});
   for (const auto& task_id : fx.cancelled_tasks) cancel_task(r, task_id, now);
   for (const auto& w : fx.result_writes) {
     // The Map has moved on (its output names where the results went); a

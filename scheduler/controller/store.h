@@ -4,8 +4,10 @@
 // One writer connection, used only by the controller's loop thread, which
 // wraps each loop iteration's changes in one transaction (group commit);
 // a small pool of reader connections serves describe/list calls from HTTP
-// threads without going through the loop. Schema changes are numbered
-// migrations recorded in meta.schema_version.
+// threads without going through the loop; a WalCheckpointer copies the WAL
+// into the database file on its own thread, so commits never wait for a
+// checkpoint. Schema changes are numbered migrations recorded in
+// meta.schema_version.
 #pragma once
 
 #include <condition_variable>
@@ -24,6 +26,7 @@
 #include "queues/job_book.h"
 #include "queues/job_definition.h"
 #include "scheduler/controller/sqlite_db.h"
+#include "scheduler/controller/wal_checkpointer.h"
 
 namespace helix::controller {
 
@@ -124,9 +127,12 @@ class Store {
  private:
   struct Writer;
   class ReaderPool;
-  Store(std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers);
+  Store(std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers,
+        std::unique_ptr<WalCheckpointer> checkpointer);
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  // Declared last: stopped before the writer it hooks closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace helix::controller

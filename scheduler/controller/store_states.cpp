@@ -35,17 +35,22 @@ Result<void> Store::put_state_machine(const std::string& name, const json& doc) 
 }
 
 Result<void> Store::put_execution(const json& doc) {
-  return writer_->put_execution.bind(1, doc.at("executionArn").get<std::string>())
-      .bind(2, doc.at("stateMachineArn").get<std::string>())
-      .bind(3, doc.at("status").get<std::string>())
+  // The document (with the input, output and engine snapshot) may be large:
+  // bound in place, it lives until run() returns.
+  std::string text = doc.dump();
+  return writer_->put_execution.bind(1, doc.at("executionArn").get_ref<const std::string&>())
+      .bind(2, doc.at("stateMachineArn").get_ref<const std::string&>())
+      .bind(3, doc.at("status").get_ref<const std::string&>())
       .bind(4, doc.at("startUs").get<int64_t>())
-      .bind(5, doc.dump())
+      .bind_unowned(5, text)
       .run();
 }
 
 Result<void> Store::put_execution_event(const std::string& arn, int64_t id,
                                         const std::string& wire) {
-  return writer_->put_event.bind(1, arn).bind(2, id).bind(3, wire).run();
+  // Every event of a Map comes through here: bind without copies (the
+  // caller's strings outlive run()).
+  return writer_->put_event.bind_unowned(1, arn).bind(2, id).bind_unowned(3, wire).run();
 }
 
 Result<std::vector<json>> Store::load_state_machines() {

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace helix::controller {
 namespace {
@@ -108,6 +110,79 @@ TEST_F(StoreTest, RefusesAStoreFromANewerHelixd) {
   auto store = Store::open(path());
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().message().find("newer than this helixd"), std::string::npos);
+}
+
+// Events and execution documents are bound without copies: what is read
+// back must be exactly what was written, row by row.
+TEST_F(StoreTest, ExecutionEventsAndDocumentsReadBackAsWritten) {
+  auto store = Store::open(path());
+  ASSERT_TRUE(store) << store.error().to_string();
+  const std::string arn = "arn:aws:states:us-east-1:123456789012:execution:m:run";
+  nlohmann::json doc{{"executionArn", arn},
+                     {"stateMachineArn", "arn:aws:states:us-east-1:123456789012:stateMachine:m"},
+                     {"status", "SUCCEEDED"},
+                     {"startUs", 1},
+                     {"input", std::string(100000, 'i')}};
+  std::vector<std::string> wires;
+  for (int i = 1; i <= 2000; ++i)
+    wires.push_back(R"({"id":)" + std::to_string(i) + R"(,"type":"PassStateEntered","pad":")" +
+                    std::string(static_cast<size_t>(i % 300), 'x') + R"("})");
+  ASSERT_TRUE((*store)->begin());
+  ASSERT_TRUE((*store)->put_execution(doc));
+  for (size_t i = 0; i < wires.size(); ++i)
+    ASSERT_TRUE((*store)->put_execution_event(arn, static_cast<int64_t>(i + 1), wires[i]));
+  ASSERT_TRUE((*store)->commit());
+  auto events = (*store)->execution_events(arn, 0, wires.size() + 1, false);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(*events, wires);
+  auto stored = (*store)->get_execution(arn);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(**stored, doc);
+}
+
+// A new store takes 16 KiB pages; one made with 4 KiB pages keeps them
+// (and opens as before).
+TEST_F(StoreTest, NewStoresTakeSixteenKiBPagesOldOnesKeepTheirs) {
+  auto read = [&](const std::string& file, const char* sql) {
+    auto db = Connection::open(file, false);
+    EXPECT_TRUE(db);
+    Statement s(db->raw(), sql);
+    return s.step() ? s.integer(0) : -1;
+  };
+  { ASSERT_TRUE(Store::open(path())); }
+  EXPECT_EQ(read(path(), "PRAGMA page_size"), 16384);
+  const std::string old_path = (dir_ / "old.db").string();
+  {
+    auto db = Connection::open(old_path, false);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("PRAGMA page_size=4096"));
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode=WAL"));
+    ASSERT_TRUE(db->exec("CREATE TABLE t(x)"));
+  }
+  { ASSERT_TRUE(Store::open(old_path)); }
+  EXPECT_EQ(read(old_path, "PRAGMA page_size"), 4096);
+}
+
+// The loop's commit no longer checkpoints: the checkpointer's thread copies
+// the WAL into the database file once a commit leaves it past the threshold.
+TEST_F(StoreTest, CheckpointerCopiesTheWalIntoTheDatabaseFile) {
+  auto writer = Connection::open(path(), false);
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->exec("PRAGMA journal_mode=WAL"));
+  ASSERT_TRUE(writer->exec("CREATE TABLE t(x TEXT)"));
+  auto checkpointer = WalCheckpointer::start(path(), 16);
+  ASSERT_TRUE(checkpointer) << checkpointer.error().to_string();
+  (*checkpointer)->attach(writer->raw());
+  const auto size_before = fs::file_size(path());
+  ASSERT_TRUE(writer->exec("BEGIN IMMEDIATE"));
+  Statement insert(writer->raw(), "INSERT INTO t(x) VALUES(?)");
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(insert.bind(1, std::string(1000, 'x')).run());
+  ASSERT_TRUE(writer->exec("COMMIT"));
+  for (int i = 0; i < 500 && (*checkpointer)->checkpoints() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE((*checkpointer)->checkpoints(), 1);
+  EXPECT_GT(fs::file_size(path()), size_before + 1'000'000);
+  checkpointer->reset();  // detaches from the writer before it closes
 }
 
 }  // namespace

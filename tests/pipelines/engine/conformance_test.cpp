@@ -164,6 +164,13 @@ struct Outcome {
   std::string note;              // why we could not run it
 };
 
+// Every event of the corpus renders the same through the controller's
+// writer as through to_wire().dump().
+void expect_same_wire(const Effects& fx) {
+  HistoryWireWriter writer;
+  for (const auto& e : fx.events) EXPECT_EQ(writer.render(e), e.to_wire().dump()) << e.type;
+}
+
 Outcome run_execution(const Json& c) {
   Outcome o;
   const std::string& text = c.value("input_text", "");
@@ -196,6 +203,7 @@ Outcome run_execution(const Json& c) {
   ctx.execution_arn = "arn:aws:states:us-east-1:111111111111:execution:machine:conformance";
   Execution e(*machine);
   Effects fx = e.start(input, ctx, now, rng);
+  expect_same_wire(fx);
   int steps = 0;
   while (fx.status == ExecutionStatus::kRunning && steps++ < 10000) {
     if (!fx.tasks.empty()) {
@@ -208,6 +216,7 @@ Outcome run_execution(const Json& c) {
     }
     now = std::max(now, *fx.next_wake);
     fx = e.timer_fired(now, rng);
+    expect_same_wire(fx);
   }
   o.result["status"] = execution_status_name(fx.status);
   if (fx.output) o.result["output"] = *fx.output;

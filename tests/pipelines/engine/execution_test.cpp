@@ -288,6 +288,58 @@ TEST(AslExecution, HistoryIdsChainAsRecorded) {
   EXPECT_EQ(wire["stateEnteredEventDetails"]["input"], "{\"x\":1}");
 }
 
+// The writer must give byte for byte what to_wire().dump() gives: stored
+// histories are compared as text and served as they were written.
+TEST(AslExecution, WireWriterMatchesToWireDump) {
+  std::vector<HistoryEvent> events;
+  auto state_event = [&](std::string_view type, std::string_view key, Json payload,
+                         std::string name = "S") {
+    HistoryEvent e;
+    e.id = static_cast<int64_t>(events.size()) + 1;
+    e.previous_event_id = e.id - 1;
+    e.timestamp = kT0;
+    e.type = type;
+    e.state_name = std::move(name);
+    e.payload_key = key;
+    e.payload = std::move(payload);
+    events.push_back(std::move(e));
+  };
+  state_event("PassStateEntered", "input", Json{{"i", 0}});
+  state_event("PassStateExited", "output", Json{{"text", "q\"b\\s/\b\f\n\r\t\x01\x1f\x7f"}});
+  state_event("MapStateEntered", "input", "a plain \"string\" payload");
+  state_event("TaskStateExited", "output", Json{{"name", "caf\xc3\xa9 \xe2\x82\xac"}}, "n\xc3\xa9");
+  state_event("ChoiceStateEntered", "input", Json(), "tab\there");
+  state_event("WaitStateExited", "output", Json::array({1, 2.5, -3, true, nullptr}));
+  state_event("PassStateExited", "output", Json{{"i", 1}});
+  events.back().details = Json{{"assignedVariables", {{"x", 1}, {"y", "s"}}}};
+  auto other = [&](std::string_view type, Json details, TimePoint at) {
+    HistoryEvent e;
+    e.id = static_cast<int64_t>(events.size()) + 1;
+    e.previous_event_id = 0;
+    e.timestamp = at;
+    e.type = type;
+    e.details = std::move(details);
+    events.push_back(std::move(e));
+  };
+  // Details members that sort before "id", between the fixed members and after "type".
+  other("ActivityScheduled", Json{{"resource", "r"}, {"input", Json{{"a", 1}}}},
+        kT0 + std::chrono::microseconds(123456));
+  other("ExecutionStarted", Json{{"input", Json{{"k", "v"}}}, {"roleArn", "arn"}},
+        kT0 + std::chrono::microseconds(1));
+  other("MapIterationStarted", Json{{"name", "M"}, {"index", 3}}, kT0 + seconds(1));
+  other("TaskScheduled", Json{{"parameters", Json{{"p", 1}}}}, from_epoch_us(0));
+  other("WaitStateAborted", Json(), from_epoch_us(-1'500'000));
+  other("ExecutionSucceeded", Json{{"output", "already text"}}, kT0);
+  other("MapStateSucceeded", Json(), kT0);
+  HistoryWireWriter writer;
+  for (const auto& e : events) EXPECT_EQ(writer.render(e), e.to_wire().dump()) << e.type;
+  // A payload that is not UTF-8 fails as dump() fails.
+  HistoryEvent bad = events.front();
+  bad.payload = std::string("\xff");
+  EXPECT_THROW(bad.to_wire().dump(), Json::exception);
+  EXPECT_THROW(writer.render(bad), Json::exception);
+}
+
 TEST(AslExecution, StopAbortsWithPreviousEventZero) {
   SeededRng rng(8);
   Execution e(machine(
