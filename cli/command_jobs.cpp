@@ -120,8 +120,10 @@ namespace {
 
 constexpr auto kLogPoll = std::chrono::milliseconds(200);
 
-// The first attempt numbered above `after`, once the job has one; 0 when
-// the job ended without another; -1 after reporting an error.
+// The attempt after `after` (the latest when `after` is 0), once the job
+// has it; 0 when the job ended without another; -1 after reporting an
+// error. Attempts are numbered without gaps, so one that came and went
+// between two polls is still printed.
 int next_attempt(const CommandContext& ctx, const std::string& job_id, int after) {
   for (;;) {
     auto job = describe_one(ctx.client, job_id);
@@ -130,7 +132,7 @@ int next_attempt(const CommandContext& ctx, const std::string& job_id, int after
       return -1;
     }
     const int latest = latest_attempt_number(*job);
-    if (latest > after) return latest;
+    if (latest > after) return after == 0 ? latest : after + 1;
     if (is_final_status(job->value("status", ""))) return 0;
     std::this_thread::sleep_for(kLogPoll);
   }
