@@ -40,7 +40,11 @@ Result<std::vector<int64_t>> variant_candidates(const BamFile& bam, int tid, int
           for (int64_t j = 0; j < length; ++j) {
             const int64_t position = reference_position + j;
             // A record may omit its bases (SEQ "*"); it then shows no mismatch.
-            if (!in_range(position) || read_position + j >= core.l_qseq) continue;
+            // faidx returns fewer bases than asked when the FASTA is shorter
+            // than its .fai says: such positions are not compared.
+            if (!in_range(position) || read_position + j >= core.l_qseq ||
+                static_cast<size_t>(position - first) >= reference_bases.size())
+              continue;
             const char read_base = seq_nt16_str[bam_seqi(sequence, read_position + j)];
             const char reference_base = reference_bases[static_cast<size_t>(position - first)];
             // A record without qualities stores 0xff in each: trust its bases.
