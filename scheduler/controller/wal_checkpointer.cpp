@@ -39,10 +39,17 @@ int64_t WalCheckpointer::checkpoints() const {
   return checkpoints_;
 }
 
-// Runs on the writer's thread inside its commit: only wakes the thread.
-int WalCheckpointer::on_commit(void* self, sqlite3*, const char*, int frames) {
+// Runs on the writer's thread inside its commit: wakes the thread. The WAL
+// only restarts from its beginning when a checkpoint has copied all of it
+// before the next commit; under a burst of large commits the thread may
+// never catch up, so past kRunawayFactor times the threshold the writer
+// checkpoints itself, as SQLite's own autocheckpoint would, which bounds
+// the WAL (and readers' cost of searching it).
+int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* name, int frames) {
   auto* c = static_cast<WalCheckpointer*>(self);
   if (frames < c->threshold_frames_) return SQLITE_OK;
+  if (frames >= kRunawayFactor * c->threshold_frames_)
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   {
     std::lock_guard lock(c->mutex_);
     c->is_due_ = true;

@@ -44,6 +44,8 @@ class WalCheckpointer {
   int64_t checkpoints() const;
 
  private:
+  // A WAL this many times the threshold is checkpointed by the writer.
+  static constexpr int64_t kRunawayFactor = 16;
   WalCheckpointer(Connection db, int64_t threshold_frames);
   static int on_commit(void* self, sqlite3* db, const char* name, int frames);
   void run();
