@@ -732,7 +732,11 @@ void Controller::schedule(TimePoint now) {
       placements.push_back({job.id, best->second, best->first, {}});
       return true;
     }
-    if (could_fit && !reservation) reserve_for(job, candidates);
+    // A job its queue's computeReservation holds back gets no reservation:
+    // the nodes would be kept for a start the cap may still refuse.
+    const auto cap = share_caps.find(job.queue);
+    const bool capped = cap != share_caps.end() && !cap->second.admits(vcpus_held(job));
+    if (could_fit && !reservation && !capped) reserve_for(job, candidates);
     if (could_fit && explained < kExplained) {
       // It fits some node, just not now: say what each node lacks. The AWS
       // code lets a jobStateTimeLimitAction cancel a job that waits too long.
