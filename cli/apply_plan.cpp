@@ -1,10 +1,9 @@
 #include "cli/apply_plan.h"
 
-#include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "cli/resource_views.h"
+#include "common/text.h"
 
 namespace helix::cli {
 
@@ -24,13 +23,6 @@ std::optional<std::string> identity_key(const json& a, const json& b) {
   return std::nullopt;
 }
 
-bool same_ignoring_case(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 bool sets_same_values(const json& wanted, const json& existing) {
@@ -42,7 +34,8 @@ bool sets_same_values(const json& wanted, const json& existing) {
       // evaluateOnExit's action is case-insensitive (AWS, and helix, take
       // "retry"); helixd answers "RETRY", which is the same value.
       if (it.key() == "action" && it->is_string() && found->is_string()) {
-        if (!same_ignoring_case(it->get<std::string>(), found->get<std::string>())) return false;
+        if (ascii_lower(it->get<std::string>()) != ascii_lower(found->get<std::string>()))
+          return false;
         continue;
       }
       if (!sets_same_values(it.value(), *found)) return false;

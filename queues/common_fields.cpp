@@ -4,12 +4,30 @@
 
 namespace helix::queues {
 
+namespace {
+
+// AWS's rules for each tag; `path` names the field holding them.
+void check_each_tag(const std::map<std::string, std::string>& tags, const std::string& path,
+                    Problems& problems) {
+  for (const auto& [key, value] : tags) {
+    const std::string at = path + "." + key;
+    if (key.empty() || key.size() > 128)
+      problems.add(at, "a tag key has 1 to 128 characters");
+    else if (key.rfind("aws:", 0) == 0)
+      problems.add(at, "keys starting with \"aws:\" are reserved");
+    if (value.size() > 256) problems.add(at, "a tag value has at most 256 characters");
+  }
+}
+
+}  // namespace
+
 std::map<std::string, std::string> parse_tags(JsonReader& r, const Limits& limits) {
   auto tags = r.optional_string_map("tags");
   if (!tags) return {};
   if (tags->size() > limits.max_tags)
     r.problems().add(r.field_path("tags"), std::to_string(tags->size()) + " tags, the maximum is " +
                                                std::to_string(limits.max_tags));
+  check_each_tag(*tags, r.field_path("tags"), r.problems());
   return *tags;
 }
 
@@ -18,16 +36,9 @@ Result<std::map<std::string, std::string>> merge_tags(
     const std::map<std::string, std::string>& added, const Limits& limits) {
   Problems problems;
   if (added.empty()) problems.add("tags", "give at least one tag");
+  check_each_tag(added, "tags", problems);
   auto merged = existing;
-  for (const auto& [key, value] : added) {
-    const std::string path = "tags." + key;
-    if (key.empty() || key.size() > 128)
-      problems.add(path, "a tag key has 1 to 128 characters");
-    else if (key.rfind("aws:", 0) == 0)
-      problems.add(path, "keys starting with \"aws:\" are reserved");
-    if (value.size() > 256) problems.add(path, "a tag value has at most 256 characters");
-    merged[key] = value;
-  }
+  for (const auto& [key, value] : added) merged[key] = value;
   if (merged.size() > limits.max_tags)
     problems.add("tags", "the resource would have " + std::to_string(merged.size()) +
                              " tags, the maximum is " + std::to_string(limits.max_tags));

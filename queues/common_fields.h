@@ -14,13 +14,14 @@
 
 namespace helix::queues {
 
-// "tags": a string map of at most limits.max_tags entries.
+// "tags": a string map of at most limits.max_tags entries, each key 1 to
+// 128 characters not starting with the reserved "aws:", each value at most
+// 256 (AWS's rules; every problem named "tags.<key>").
 std::map<std::string, std::string> parse_tags(JsonReader& r, const Limits& limits);
 
 // TagResource: `added` merged into `existing` (a key given again takes the
-// new value). Refused whole, naming "tags.<key>", when a key is empty,
-// longer than 128 characters or starts with the reserved "aws:", a value is
-// longer than 256, or the resource would hold more than limits.max_tags.
+// new value). Refused whole when a tag breaks the rules of parse_tags or
+// the resource would hold more than limits.max_tags.
 Result<std::map<std::string, std::string>> merge_tags(
     const std::map<std::string, std::string>& existing,
     const std::map<std::string, std::string>& added, const Limits& limits);

@@ -1,6 +1,7 @@
 // Batch TagResource / UntagResource / ListTagsForResource: the tags of a job
 // definition revision, job queue, compute environment, scheduling policy or
 // job, named by its ARN. Each change is stored in the request's transaction.
+#include "common/json_reader.h"
 #include "queues/common_fields.h"
 #include "queues/submit.h"
 #include "scheduler/controller/controller.h"
@@ -49,42 +50,31 @@ Result<Tags> Controller::change_tags(const std::string& arn, const TagChange& ch
   auto admin_to_change = [&](const std::string& what) -> Result<void> {
     return change ? require_admin(caller, "tag " + what) : Result<void>{};
   };
-  if (kind == "job-queue") {
-    auto it = queues_.find(name);
-    if (it == queues_.end()) return fail(no_such_resource(arn));
-    if (auto ok = admin_to_change("job queues"); !ok) return fail(ok.error());
+  // A queue, compute environment or policy, stored by `put`.
+  auto registry_object = [&](auto& objects, const std::string& what,
+                             const auto& put) -> Result<Tags> {
+    auto it = objects.find(name);
+    if (it == objects.end()) return fail(no_such_resource(arn));
+    if (auto ok = admin_to_change(what); !ok) return fail(ok.error());
     auto tags = changed(it->second.tags);
     if (!tags || !change) return tags;
     auto updated = it->second;
     updated.tags = *tags;
-    if (auto ok = store_->put_queue(updated); !ok) return fail(ok.error());
+    if (auto ok = put(updated); !ok) return fail(ok.error());
     it->second = std::move(updated);
     return tags;
-  }
-  if (kind == "compute-environment") {
-    auto it = compute_environments_.find(name);
-    if (it == compute_environments_.end()) return fail(no_such_resource(arn));
-    if (auto ok = admin_to_change("compute environments"); !ok) return fail(ok.error());
-    auto tags = changed(it->second.tags);
-    if (!tags || !change) return tags;
-    auto updated = it->second;
-    updated.tags = *tags;
-    if (auto ok = store_->put_compute_environment(updated); !ok) return fail(ok.error());
-    it->second = std::move(updated);
-    return tags;
-  }
-  if (kind == "scheduling-policy") {
-    auto it = policies_.find(name);
-    if (it == policies_.end()) return fail(no_such_resource(arn));
-    if (auto ok = admin_to_change("scheduling policies"); !ok) return fail(ok.error());
-    auto tags = changed(it->second.tags);
-    if (!tags || !change) return tags;
-    auto updated = it->second;
-    updated.tags = *tags;
-    if (auto ok = store_->put_policy(updated); !ok) return fail(ok.error());
-    it->second = std::move(updated);
-    return tags;
-  }
+  };
+  if (kind == "job-queue")
+    return registry_object(queues_, "job queues",
+                           [&](const queues::JobQueue& q) { return store_->put_queue(q); });
+  if (kind == "compute-environment")
+    return registry_object(
+        compute_environments_, "compute environments",
+        [&](const queues::ComputeEnvironment& ce) { return store_->put_compute_environment(ce); });
+  if (kind == "scheduling-policy")
+    return registry_object(
+        policies_, "scheduling policies",
+        [&](const queues::SchedulingPolicy& p) { return store_->put_policy(p); });
   if (kind == "job-definition") {
     // As registering and deregistering: open to every user.
     auto ref = queues::parse_definition_ref(name);
@@ -127,18 +117,13 @@ Result<Tags> Controller::change_tags(const std::string& arn, const TagChange& ch
 
 Result<json> Controller::tag_resource(const std::string& arn, const json& body,
                                       const Identity& caller) {
-  const json* given = body.is_object() && body.contains("tags") ? &body["tags"] : nullptr;
-  if (!given || !given->is_object())
-    return fail(Error::invalid("tags", "is required: an object of string values"));
-  Tags added;
-  for (const auto& [key, value] : given->items()) {
-    if (!value.is_string())
-      return fail(
-          Error::invalid("tags." + key, "must be a string, not " + std::string(value.type_name())));
-    added[key] = value.get<std::string>();
-  }
-  for (const auto& [key, value] : body.items())
-    if (key != "tags") return fail(Error::invalid(key, "unknown field"));
+  Problems problems;
+  JsonReader r(body, "", problems);
+  auto given = r.optional_string_map("tags");
+  if (r.ok() && !given) problems.add("tags", "is required: an object of string values");
+  r.reject_unknown();
+  if (!problems.empty()) return fail(problems.to_error());
+  Tags added = std::move(*given);
   return call<json>([this, arn, added = std::move(added), caller]() -> Result<json> {
     auto tags = change_tags(
         arn,
