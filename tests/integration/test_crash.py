@@ -20,8 +20,14 @@ class CrashTest(unittest.TestCase):
         d = Helixd()
         try:
             out = os.path.join(d.state_dir, "ran.txt")
-            ids = [d.submit(["sh", "-c", f'echo "$AWS_BATCH_JOB_ID" >> {out}'], name=f"crash{i}")
-                   for i in range(500)]
+            # Every job waits for the gate, opened once all 500 are in: on a
+            # loaded machine submitting can take as long as running, and
+            # the kill must come while most jobs are still to run.
+            gate = os.path.join(d.state_dir, "gate")
+            script = (f'while [ ! -e {gate} ]; do sleep 0.02; done; '
+                      f'echo "$AWS_BATCH_JOB_ID" >> {out}')
+            ids = [d.submit(["sh", "-c", script], name=f"crash{i}") for i in range(500)]
+            open(gate, "w").close()
             deadline = time.time() + 60
             while time.time() < deadline:  # kill while jobs are running
                 if os.path.exists(out) and count_lines(out) >= 100:
