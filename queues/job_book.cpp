@@ -59,8 +59,8 @@ void JobBook::set_queue_priority(const std::string& queue, int64_t priority) {
   auto it = queue_priority_.find(queue);
   if (it != queue_priority_.end() && it->second == priority) return;
   queue_priority_[queue] = priority;
-  std::set<RunKey> rebuilt;
-  for (const auto& key : runnable_) rebuilt.insert(run_key(jobs_.at(std::get<3>(key))));
+  std::map<RunKey, const Job*> rebuilt;
+  for (const auto& [key, job] : runnable_) rebuilt.emplace(run_key(*job), job);
   runnable_ = std::move(rebuilt);
 }
 
@@ -85,7 +85,8 @@ void JobBook::restore(Job job) {
   if (!is_terminal(job.status) && !jobs_.count(id)) count_share(job, +1);
   auto [it, inserted] = jobs_.insert_or_assign(id, std::move(job));
   (void)inserted;
-  if (it->second.status == JobStatus::kRunnable) runnable_.insert(run_key(it->second));
+  if (it->second.status == JobStatus::kRunnable)
+    runnable_.emplace(run_key(it->second), &it->second);
   if (it->second.status == JobStatus::kRunnable && it->second.cancel_waiting_at)
     time_limited_.insert(id);
   if (it->second.status == JobStatus::kSubmitted || it->second.status == JobStatus::kPending)
@@ -123,7 +124,7 @@ void JobBook::set_status(Job& job, JobStatus status, std::string reason, TimePoi
   job.status_reason = clip(std::move(reason));
   effects_.dirty.insert(job.id);
   if (old == JobStatus::kRunnable) runnable_.erase(run_key(job));
-  if (status == JobStatus::kRunnable) runnable_.insert(run_key(job));
+  if (status == JobStatus::kRunnable) runnable_.emplace(run_key(job), &job);
   if (status != JobStatus::kRunnable) {
     job.waiting_since.reset();
     job.cancel_waiting_at.reset();
@@ -273,13 +274,13 @@ std::optional<TimePoint> JobBook::next_deadline() const {
 std::vector<const Job*> JobBook::runnable() const {
   std::vector<const Job*> out;
   out.reserve(runnable_.size());
-  for (const auto& key : runnable_) out.push_back(&jobs_.at(std::get<3>(key)));
+  for (const auto& [key, job] : runnable_) out.push_back(job);
   return out;
 }
 
 void JobBook::for_each_runnable(const std::function<bool(const Job&)>& visit) const {
-  for (const auto& key : runnable_) {
-    if (!visit(jobs_.at(std::get<3>(key)))) return;
+  for (const auto& [key, job] : runnable_) {
+    if (!visit(*job)) return;
   }
 }
 

@@ -162,7 +162,10 @@ class JobBook {
   std::unordered_map<std::string, Job> jobs_;
   std::unordered_map<std::string, std::string> task_to_job_;
   std::unordered_map<std::string, std::vector<std::string>> waiters_;  // dependency → jobs
-  std::set<RunKey> runnable_;
+  // RUNNABLE jobs in start order, with their entries in jobs_ (node-based:
+  // the pointers stay valid until the job is erased, and a RUNNABLE job
+  // never is), so a scheduling pass walks them without hashing ids.
+  std::map<RunKey, const Job*> runnable_;
   std::set<std::string> active_;
   std::set<std::string> time_limited_;  // RUNNABLE with cancel_waiting_at
   std::map<std::string, int64_t> queue_priority_;

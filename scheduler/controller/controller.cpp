@@ -765,8 +765,16 @@ void Controller::schedule(TimePoint now) {
     }
     return true;
   };
-  for (const Job* job : fair_share_order(now))
-    if (!consider(*job)) break;
+  if (policies_.empty()) {
+    // Every queue is FIFO: the book's order, walked only as far as a pass
+    // needs (a full node stops it after kExplained waiting jobs, however
+    // deep the queue). No share usage to accrue.
+    usage_clock_ = TimePoint{};
+    book_.for_each_runnable(consider);
+  } else {
+    for (const Job* job : fair_share_order(now))
+      if (!consider(*job)) break;
+  }
   for (const auto& [id, reason] : reasons) {
     const Job* job = book_.find(id);
     std::optional<Duration> limit;

@@ -1,5 +1,10 @@
 // Unix account lookups (getpwuid_r / getpwnam_r): who a peer uid is, where
-// a job's user lives, which uid a definition's `user` names.
+// a job's user lives, which uid a definition's `user` names. They go through
+// NSS (files, LDAP, SSSD) on every API request and job launch, so accounts
+// found are kept for a minute (as the executor's UserIdentityCache keeps
+// groups): a changed home or shell reaches new jobs within that time. A
+// miss is not kept, so an account created a moment ago is found at once.
+// Thread safe.
 #pragma once
 
 #include <cstdint>
