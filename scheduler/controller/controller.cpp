@@ -430,12 +430,14 @@ void Controller::iterate(std::vector<Command> commands) {
     ++generation_;
   }
   committed_.notify_all();
-  forget_tasks(effects.forget_tasks);
   for (const auto& t : effects.terminate_tasks)
     if (auto* agent = agent_of_task(t)) agent->terminate(t);
   for (const auto& t : effects.kill_tasks)
     if (auto* agent = agent_of_task(t)) agent->kill(t);
   for (const auto& id : effects.launch) launch(id);
+  // Cleanup last: the records and cgroups of ended attempts can wait, the
+  // jobs placed on the resources they gave back should not.
+  forget_tasks(effects.forget_tasks);
 }
 
 void Controller::forget_tasks(const std::vector<std::string>& tasks) {
