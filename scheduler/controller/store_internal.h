@@ -34,9 +34,20 @@ struct Store::Writer {
   explicit Writer(Connection c)
       : db(std::move(c)),
         put_job(db.raw(),
-                "INSERT OR REPLACE INTO jobs(id, parent_id, array_index, queue, name, status, "
+                // An update keeps the row (and its rowid): only the indexes
+                // whose columns changed are rewritten, where REPLACE
+                // deleted and re-inserted the row in every index, several
+                // pages per job per commit.
+                "INSERT INTO jobs(id, parent_id, array_index, queue, name, status, "
                 "status_reason, array_size, owner_uid, created_at, definition, revision, "
-                "share_identifier, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                "share_identifier, doc) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id, "
+                "array_index = excluded.array_index, queue = excluded.queue, "
+                "name = excluded.name, status = excluded.status, "
+                "status_reason = excluded.status_reason, array_size = excluded.array_size, "
+                "owner_uid = excluded.owner_uid, created_at = excluded.created_at, "
+                "definition = excluded.definition, revision = excluded.revision, "
+                "share_identifier = excluded.share_identifier, doc = excluded.doc"),
         put_definition(db.raw(),
                        "INSERT OR REPLACE INTO job_definitions(name, revision, status, doc) "
                        "VALUES(?,?,?,?)"),
