@@ -129,6 +129,42 @@ TEST_F(JobBookTest, AShareIsActiveWhileAnyOfItsJobsIsUnfinished) {
   EXPECT_EQ(book_.active_shares("q"), 0u);
 }
 
+// A restarted helixd restores its unfinished jobs from the store: the
+// shares they belong to are active again (computeReservation and the
+// 500-share limit count them), a job restored twice counts once, and the
+// RUNNABLE ones keep their order and can start.
+TEST_F(JobBookTest, RestoredJobsCountTheirSharesAndKeepTheirOrder) {
+  share_ = "A";
+  submit("a1");
+  submit("a2");
+  share_ = "B";
+  submit("b1");
+  start("b1");
+  JobBook restarted([](const std::string&) { return std::nullopt; }, seconds(30));
+  for (const std::string id : {"b1", "a2", "a1", "a1"}) restarted.restore(job(id));
+  EXPECT_EQ(restarted.active_shares("q"), 2u);
+  EXPECT_TRUE(restarted.share_active("q", "A"));
+  std::vector<std::string> order;
+  for (const Job* j : restarted.runnable()) order.push_back(j->id);
+  EXPECT_EQ(order, (std::vector<std::string>{"a1", "a2"}));
+  // b1 ends: share B is no longer active, A still is.
+  ExitReport r;
+  restarted.attempt_exited(job("b1").current->task_id, r, now_);
+  EXPECT_FALSE(restarted.share_active("q", "B"));
+  EXPECT_EQ(restarted.active_shares("q"), 1u);
+  restarted.place("a1", "local", "ce", "/logs", now_);
+  EXPECT_EQ(restarted.find("a1")->status, JobStatus::kStarting);
+  EXPECT_EQ(restarted.runnable().size(), 1u);
+  // Both of A's jobs end: A restored twice still counted its jobs once.
+  for (const std::string id : {"a1", "a2"}) {
+    if (id == "a2") restarted.place(id, "local", "ce", "/logs", now_);
+    const std::string task = restarted.find(id)->current->task_id;
+    restarted.attempt_running(task, now_);
+    restarted.attempt_exited(task, r, now_);
+  }
+  EXPECT_EQ(restarted.active_shares("q"), 0u);
+}
+
 TEST_F(JobBookTest, DependentWaitsPendingAndRunsAfterSuccess) {
   submit("a");
   submit("b", {{"a", DependencyType::kPlain}});
