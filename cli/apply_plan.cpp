@@ -23,22 +23,23 @@ std::optional<std::string> identity_key(const json& a, const json& b) {
   return std::nullopt;
 }
 
-}  // namespace
-
-bool sets_same_values(const json& wanted, const json& existing) {
+// `array_key`: the key of the array `wanted` is an element of, if any.
+bool same_values(const json& wanted, const json& existing, const std::string& array_key) {
   if (wanted.is_object()) {
     if (!existing.is_object()) return false;
     for (auto it = wanted.begin(); it != wanted.end(); ++it) {
       auto found = existing.find(it.key());
       if (found == existing.end()) return false;
       // evaluateOnExit's action is case-insensitive (AWS, and helix, take
-      // "retry"); helixd answers "RETRY", which is the same value.
-      if (it.key() == "action" && it->is_string() && found->is_string()) {
+      // "retry"); helixd answers "RETRY", which is the same value. Only
+      // there: a parameter or tag named "action" keeps its case.
+      if (array_key == "evaluateOnExit" && it.key() == "action" && it->is_string() &&
+          found->is_string()) {
         if (ascii_lower(it->get<std::string>()) != ascii_lower(found->get<std::string>()))
           return false;
         continue;
       }
-      if (!sets_same_values(it.value(), *found)) return false;
+      if (!same_values(it.value(), *found, it->is_array() ? it.key() : std::string())) return false;
     }
     return true;
   }
@@ -49,7 +50,7 @@ bool sets_same_values(const json& wanted, const json& existing) {
       for (const auto& w : wanted) {
         bool matched = false;
         for (const auto& e : existing)
-          if (e[*key] == w[*key] && !used.count(e[*key]) && sets_same_values(w, e)) {
+          if (e[*key] == w[*key] && !used.count(e[*key]) && same_values(w, e, array_key)) {
             used.insert(e[*key]);
             matched = true;
             break;
@@ -59,10 +60,16 @@ bool sets_same_values(const json& wanted, const json& existing) {
       return true;
     }
     for (size_t i = 0; i < wanted.size(); ++i)
-      if (!sets_same_values(wanted[i], existing[i])) return false;
+      if (!same_values(wanted[i], existing[i], array_key)) return false;
     return true;
   }
   return wanted == existing;
+}
+
+}  // namespace
+
+bool sets_same_values(const json& wanted, const json& existing) {
+  return same_values(wanted, existing, "");
 }
 
 namespace {

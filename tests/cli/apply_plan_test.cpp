@@ -33,6 +33,11 @@ TEST(SetsSameValues, EvaluateOnExitActionIgnoresCase) {
   // Other strings keep their case.
   EXPECT_FALSE(
       sets_same_values(json{{"jobDefinitionName", "a"}}, json{{"jobDefinitionName", "A"}}));
+  // So does a parameter or tag that happens to be named "action".
+  EXPECT_FALSE(sets_same_values(json::parse(R"({"parameters": {"action": "Run"}})"),
+                                json::parse(R"({"parameters": {"action": "run"}})")));
+  EXPECT_FALSE(sets_same_values(json::parse(R"({"tags": {"action": "Run"}})"),
+                                json::parse(R"({"tags": {"action": "RUN"}})")));
 }
 
 TEST(SetsSameValues, NamedElementsMatchInAnyOrder) {
