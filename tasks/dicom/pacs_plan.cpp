@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tasks/common/whole_file.h"
 #include "tasks/dicom/work_files.h"
 
 namespace helix::dicom {
@@ -29,8 +30,8 @@ Result<void> write_pacs_plan(const std::vector<SeriesRef>& series, const std::st
                                 {"series_uid", series[i].series_uid},
                                 {"modality", series[i].modality},
                                 {"instances", series[i].instances}};
-    auto written =
-        write_whole((dir / (std::to_string(i) + ".pacs.json")).string(), ref.dump() + "\n");
+    auto written = tasks::write_file_atomically((dir / (std::to_string(i) + ".pacs.json")).string(),
+                                                ref.dump() + "\n");
     if (!written) return written;
     files.push_back(static_cast<std::size_t>(series[i].instances));
   }
@@ -64,7 +65,8 @@ Result<void> write_series_list(const std::string& work, int index,
                                const std::vector<std::string>& paths) {
   std::string list;
   for (const auto& path : paths) list += path + "\n";
-  return write_whole((series_dir(work) / (std::to_string(index) + ".list")).string(), list);
+  return tasks::write_file_atomically(
+      (series_dir(work) / (std::to_string(index) + ".list")).string(), list);
 }
 
 }  // namespace helix::dicom

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 
+#include "tasks/common/whole_file.h"
 #include "tasks/dicom/work_files.h"
 
 namespace helix::dicom {
@@ -55,7 +56,8 @@ Result<void> write_plan(const SeriesPlan& plan, const std::string& work) {
   for (std::size_t i = 0; i < groups.size(); ++i) {
     std::string list;
     for (const auto& path : groups[i]) list += path + "\n";
-    auto written = write_whole((dir / (std::to_string(i) + ".list")).string(), list);
+    auto written =
+        tasks::write_file_atomically((dir / (std::to_string(i) + ".list")).string(), list);
     if (!written) return fail(written.error());
     files.push_back(groups[i].size());
   }

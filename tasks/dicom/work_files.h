@@ -1,9 +1,9 @@
 // The files helix-deid writes in a pipeline's work folder, and the UIDs it
 // names files by.
 //
-// Owns: writing a file whole (NAME.tmp, then rename: a reader never sees
-// half of one), WORK/series.json, and which UIDs may name a file. Does not
-// own: what a plan lists (series_scan.h, pacs_plan.h).
+// Owns: WORK/series.json, and which UIDs may name a file. Files are written
+// whole (tasks/common/whole_file.h). Does not own: what a plan lists
+// (series_scan.h, pacs_plan.h).
 #pragma once
 
 #include <cstddef>
@@ -13,8 +13,6 @@
 #include "common/error.h"
 
 namespace helix::dicom {
-
-Result<void> write_whole(const std::string& path, const std::string& text);
 
 // WORK/series.json: [{"index": N, "files": K}, ...] for the Map; no UID or
 // path, so nothing from the images enters the execution history.

@@ -10,7 +10,7 @@
 
 #include <iostream>
 
-#include "tasks/genomics/output_file.h"
+#include "tasks/common/whole_file.h"
 #include "tasks/genomics/regions_json.h"
 #include "tasks/genomics/sample_summary_reader.h"
 #include "tasks/genomics/split_regions.h"
@@ -28,7 +28,7 @@ int refuse(const helix::Error& error) {
 }
 
 int write_output(const std::string& path, const std::string& contents) {
-  auto written = write_file_atomically(path, contents);
+  auto written = helix::tasks::write_file_atomically(path, contents);
   if (!written) {
     std::cerr << "helix-genomics: " << written.error().to_string() << "\n";
     return kCannotWrite;

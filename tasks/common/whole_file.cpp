@@ -1,4 +1,4 @@
-#include "tasks/genomics/output_file.h"
+#include "tasks/common/whole_file.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace helix::genomics {
+namespace helix::tasks {
 
 Result<void> write_file_atomically(const std::string& path, const std::string& contents) {
   const std::string temporary = path + ".tmp";
@@ -18,16 +18,15 @@ Result<void> write_file_atomically(const std::string& path, const std::string& c
     if (!out) {
       const std::string reason = std::strerror(errno);
       std::filesystem::remove(temporary, ignored);
-      return fail(Error::unavailable("output " + temporary + ": cannot write it", reason));
+      return fail(Error::unavailable(temporary + ": cannot write it", reason));
     }
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     std::filesystem::remove(temporary, ignored);
-    return fail(
-        Error::unavailable("output " + path + ": cannot rename " + temporary + " to it", reason));
+    return fail(Error::unavailable(path + ": cannot rename " + temporary + " to it", reason));
   }
   return {};
 }
 
-}  // namespace helix::genomics
+}  // namespace helix::tasks
